@@ -1,0 +1,101 @@
+# whodunit — build, test, run. `make help` lists the targets.
+VERSION := $(shell cat VERSION)
+BUILD ?= build
+CC ?= gcc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+# Debian's python3 (with python3-pytest), not whatever python3 is first in PATH.
+PYTHON ?= /usr/bin/python3
+ARCH := x86
+
+Q := $(if $(V),,@)
+msg = $(if $(V),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
+	-DWD_VERSION='"$(VERSION)"'
+# libbpf's BPF_PROG/BPF_KPROBE macros declare ctx and every argument.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
+	-Ivmlinux -Iinclude
+STATIC_LIBS := -lbpf -lelf -lz -lzstd -lyaml
+
+SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+HEADERS := $(wildcard src/*.h include/*.h)
+
+.PHONY: all run test test-unit test-integration deps clean help vmlinux
+
+all: $(BUILD)/whodunit
+
+help:
+	@echo "make            build $(BUILD)/whodunit (static, BPF embedded)"
+	@echo "make run        install missing deps, build, run on the embedded config, events to stdout"
+	@echo "make test       install missing deps, build, run unit and integration tests"
+	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
+	@echo "make clean"
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD) $(BUILD)/obj $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/whodunit.bpf.o: bpf/whodunit.bpf.c $(wildcard include/*.h) vmlinux/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/whodunit.skel.h: $(BUILD)/whodunit.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name whodunit_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/whodunit.skel.h | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/embed.o: src/embed.S conf/whodunit.yaml | $(BUILD)/obj
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c -DWD_DEFAULT_CONFIG='"conf/whodunit.yaml"' $< -o $@
+
+$(BUILD)/whodunit: $(BUILD)/obj/main.o $(OBJS) $(BUILD)/obj/embed.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -static $^ $(STATIC_LIBS) -o $@
+
+# ---- tests -----------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(BUILD)/tests/unit
+
+$(UNIT_BIN): $(UNIT_SRCS) $(OBJS) $(BUILD)/obj/embed.o | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(OBJS) $(BUILD)/obj/embed.o \
+		-lcriterion -lbpf -lelf -lz -lyaml -o $@
+
+$(BUILD)/tests/gt_client: tests/gt_client.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+test-unit: $(UNIT_BIN)
+	$(Q)$(UNIT_BIN) --jobs 1
+
+test-integration: $(BUILD)/whodunit $(BUILD)/tests/gt_client
+	$(Q)WHODUNIT=$(BUILD)/whodunit GT_CLIENT=$(BUILD)/tests/gt_client \
+		$(PYTHON) -m pytest -q tests/integration
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-unit
+	$(Q)$(MAKE) --no-print-directory test-integration
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/whodunit --output stdout
+
+# vmlinux.h is checked in; regenerate it from a kernel's BTF file on purpose.
+vmlinux:
+	@test -n "$(BTF)" || { echo "usage: make vmlinux BTF=/path/to/vmlinux-btf"; exit 64; }
+	$(BPFTOOL) btf dump file $(BTF) format c > vmlinux/vmlinux.h
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * whodunit BPF programs: TCP connect over IPv4 and IPv6.
+ *
+ * Three attach variants of the same logic; userland keeps exactly one:
+ *   fentry     fexit on tcp_v4_connect / tcp_v6_connect
+ *   kprobe     kprobe + kretprobe on the same functions
+ *   tracepoint syscalls:sys_enter_connect + sys_exit_connect
+ * Each ends in emit_connect(), which walks the ancestry and writes one
+ * record to the ring buffer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "wd_abi.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define SOCK_STREAM 1
+#define EINPROGRESS 115
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Force a wakeup once this many bytes were submitted on a CPU without one. */
+const volatile __u64 wakeup_bytes = 64 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* resized by userland */
+} wd_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_counters);
+} wd_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_wakeup_state);
+} wd_wakeup SEC(".maps");
+
+/* Per-CPU scratch space: the event is built here, then copied out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_connect_event);
+} wd_scratch SEC(".maps");
+
+/* Entry state of a connect in flight, keyed by thread id. */
+struct wd_pending {
+	__u64 sk;    /* kprobe: struct sock * */
+	__u64 uaddr; /* kprobe: kernel struct sockaddr * */
+	__s32 fd;    /* tracepoint: the socket's descriptor */
+	__u16 family;
+	__u16 dport;
+	__u8 daddr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct wd_pending);
+} wd_pending SEC(".maps");
+
+static __always_inline struct wd_counters *counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&wd_counters, &zero);
+}
+
+/* Ring-buffer flags: no wakeup, unless wakeup_bytes were queued without one. */
+static __always_inline __u64 wakeup_flags(__u32 size)
+{
+	struct wd_wakeup_state *w;
+	__u32 zero = 0;
+
+	w = bpf_map_lookup_elem(&wd_wakeup, &zero);
+	if (!w)
+		return 0;
+	w->bytes_since_wakeup += size;
+	if (w->bytes_since_wakeup < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	w->bytes_since_wakeup = 0;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+/* Walk real_parent from the calling process up to pid 1. */
+static __always_inline void fill_ancestry(struct wd_connect_event *e,
+					  struct task_struct *task)
+{
+	struct task_struct *t = BPF_CORE_READ(task, group_leader);
+	struct task_struct *parent;
+	__u32 n = 0, pid = 0;
+
+	for (int i = 0; i < WD_MAX_DEPTH; i++) {
+		struct wd_proc *p = &e->tree[i];
+
+		if (!t)
+			break;
+		pid = BPF_CORE_READ(t, tgid);
+		if (pid == 0)
+			break;
+		parent = BPF_CORE_READ(t, real_parent);
+		if (parent)
+			parent = BPF_CORE_READ(parent, group_leader);
+		p->pid = pid;
+		p->ppid = parent ? BPF_CORE_READ(parent, tgid) : 0;
+		p->uid = BPF_CORE_READ(t, real_cred, uid.val);
+		p->start_ns = BPF_CORE_READ(t, start_boottime);
+		p->_pad = 0;
+		BPF_CORE_READ_STR_INTO(&p->comm, t, comm);
+		n++;
+		if (pid == 1)
+			break;
+		t = parent;
+	}
+	e->depth = n;
+	if (n == WD_MAX_DEPTH && pid != 1)
+		e->flags |= WD_F_TRUNCATED;
+}
+
+/* Source address and port as the socket holds them now. */
+static __always_inline void read_source(struct wd_connect_event *e,
+					struct sock *sk)
+{
+	if (!sk)
+		return;
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (e->family == AF_INET)
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_rcv_saddr);
+	else
+		BPF_CORE_READ_INTO(&e->saddr, sk,
+				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+}
+
+static __always_inline int emit_connect(__u16 hook, __u16 family,
+					const __u8 *daddr, __u16 dport,
+					struct sock *sk, int err)
+{
+	struct wd_counters *c = counters();
+	struct wd_connect_event *e;
+	struct task_struct *task;
+	__u64 pid_tgid;
+	__u32 zero = 0, size;
+
+	if (c)
+		c->seen++;
+	/* The in-kernel filters (config issue) decide here, before any work. */
+
+	e = bpf_map_lookup_elem(&wd_scratch, &zero);
+	if (!e)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	pid_tgid = bpf_get_current_pid_tgid();
+
+	e->hdr.type = WD_EV_TCP_CONNECT;
+	e->hdr.hook = hook;
+	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	e->tid = (__u32)pid_tgid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->error = err;
+	e->family = family;
+	e->dport = dport;
+	e->sport = 0;
+	e->flags = 0;
+	e->_pad = 0;
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, daddr, sizeof(e->daddr));
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	read_source(e, sk);
+	fill_ancestry(e, task);
+
+	size = WD_CONNECT_EVENT_FIXED + e->depth * sizeof(struct wd_proc);
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	e->hdr.size = size;
+	if (bpf_ringbuf_output(&wd_events, e, size, wakeup_flags(size))) {
+		if (c)
+			c->dropped++;
+		return 0;
+	}
+	if (c)
+		c->emitted++;
+	return 0;
+}
+
+/* Destination from a kernel struct sockaddr of the given family. */
+static __always_inline void read_sockaddr(struct sockaddr *uaddr, __u16 family,
+					  __u8 *daddr, __u16 *dport)
+{
+	__builtin_memset(daddr, 0, 16);
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)uaddr;
+
+		BPF_CORE_READ_INTO(daddr, in, sin_addr.s_addr);
+		*dport = bpf_ntohs(BPF_CORE_READ(in, sin_port));
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)uaddr;
+
+		BPF_CORE_READ_INTO(daddr, in6, sin6_addr.in6_u.u6_addr8);
+		*dport = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
+	}
+}
+
+/*
+ * A v4-mapped connect on an IPv6 socket runs tcp_v6_connect, which calls
+ * tcp_v4_connect: report it once, from the IPv6 hook.
+ */
+static __always_inline int connect_done(__u16 hook, __u16 family,
+					struct sock *sk, struct sockaddr *uaddr,
+					int ret)
+{
+	__u8 daddr[16];
+	__u16 dport = 0;
+
+	if (family == AF_INET && BPF_CORE_READ(sk, __sk_common.skc_family) != AF_INET)
+		return 0;
+	read_sockaddr(uaddr, family, daddr, &dport);
+	return emit_connect(hook, family, daddr, dport, sk, ret);
+}
+
+/* ---- fentry variant ---------------------------------------------------- */
+
+SEC("fexit/tcp_v4_connect")
+int BPF_PROG(wd_fexit_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr,
+	     int addr_len, int ret)
+{
+	return connect_done(WD_HOOK_FENTRY, AF_INET, sk, uaddr, ret);
+}
+
+SEC("fexit/tcp_v6_connect")
+int BPF_PROG(wd_fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr,
+	     int addr_len, int ret)
+{
+	return connect_done(WD_HOOK_FENTRY, AF_INET6, sk, uaddr, ret);
+}
+
+/* ---- kprobe variant ---------------------------------------------------- */
+
+static __always_inline int kprobe_enter(struct sock *sk, struct sockaddr *uaddr,
+					__u16 family)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct wd_pending p = {
+		.sk = (__u64)sk,
+		.uaddr = (__u64)uaddr,
+		.family = family,
+	};
+
+	bpf_map_update_elem(&wd_pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int kprobe_return(int ret, __u16 family)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct wd_pending *p;
+	struct sockaddr *uaddr;
+	struct sock *sk;
+
+	p = bpf_map_lookup_elem(&wd_pending, &tid);
+	if (!p)
+		return 0;
+	if (p->family != family) /* the nested v4 call of a v4-mapped v6 connect */
+		return 0;
+	sk = (struct sock *)p->sk;
+	uaddr = (struct sockaddr *)p->uaddr;
+	bpf_map_delete_elem(&wd_pending, &tid);
+	return connect_done(WD_HOOK_KPROBE, family, sk, uaddr, ret);
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(wd_kprobe_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr)
+{
+	/* Do not overwrite the entry of an enclosing tcp_v6_connect. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_INET)
+		return 0;
+	return kprobe_enter(sk, uaddr, AF_INET);
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(wd_kretprobe_tcp_v4_connect, int ret)
+{
+	return kprobe_return(ret, AF_INET);
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(wd_kprobe_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr)
+{
+	return kprobe_enter(sk, uaddr, AF_INET6);
+}
+
+SEC("kretprobe/tcp_v6_connect")
+int BPF_KRETPROBE(wd_kretprobe_tcp_v6_connect, int ret)
+{
+	return kprobe_return(ret, AF_INET6);
+}
+
+/* ---- tracepoint variant ------------------------------------------------ */
+
+/* The socket behind a descriptor of the current task, or NULL. */
+static __always_inline struct sock *fd_to_sock(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds, *f = NULL;
+	struct socket *so;
+	unsigned int max;
+
+	if (fd < 0)
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned int)fd >= max)
+		return NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	/* Only a socket's file is pointed back to by its private_data. */
+	if (!so || BPF_CORE_READ(so, file) != f)
+		return NULL;
+	return BPF_CORE_READ(so, sk);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	void *uaddr = (void *)ctx->args[1];
+	struct wd_pending p = {};
+	struct sockaddr_in6 sa = {};
+	long len = ctx->args[2];
+
+	if (len < (long)sizeof(struct sockaddr_in))
+		return 0;
+	if (len > (long)sizeof(sa))
+		len = sizeof(sa);
+	if (bpf_probe_read_user(&sa, len & 0x1f, uaddr))
+		return 0;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+
+		__builtin_memcpy(p.daddr, &in->sin_addr.s_addr, 4);
+		p.dport = bpf_ntohs(in->sin_port);
+	} else if (sa.sin6_family == AF_INET6 && len >= (long)sizeof(sa)) {
+		__builtin_memcpy(p.daddr, sa.sin6_addr.in6_u.u6_addr8, 16);
+		p.dport = bpf_ntohs(sa.sin6_port);
+	} else {
+		return 0;
+	}
+	p.family = sa.sin6_family;
+	p.fd = (__s32)ctx->args[0];
+	bpf_map_update_elem(&wd_pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct wd_pending *p;
+	struct sock *sk;
+	__u8 daddr[16];
+	__u16 family, dport;
+	int ret = (int)ctx->ret;
+	__s32 fd;
+
+	p = bpf_map_lookup_elem(&wd_pending, &tid);
+	if (!p)
+		return 0;
+	fd = p->fd;
+	family = p->family;
+	dport = p->dport;
+	__builtin_memcpy(daddr, p->daddr, sizeof(daddr));
+	bpf_map_delete_elem(&wd_pending, &tid);
+
+	sk = fd_to_sock(fd);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+		return 0;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != family)
+		return 0;
+	if (ret == -EINPROGRESS)
+		ret = 0;
+	return emit_connect(WD_HOOK_TRACEPOINT, family, daddr, dport, sk, ret);
+}

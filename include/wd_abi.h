@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * whodunit: the ABI shared by the BPF programs and userland.
+ *
+ * Fixed-width types and explicit padding only; every struct size is checked
+ * at compile time on both sides. Included by bpf/ (with vmlinux.h providing
+ * the __u* types) and by src/ and tests/ (with <linux/types.h>).
+ */
+#ifndef WD_ABI_H
+#define WD_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define WD_COMM_LEN 16
+/* Ancestors recorded in the kernel, the process itself included. */
+#define WD_MAX_DEPTH 32
+
+/* Event types (wd_event_hdr.type). */
+enum wd_event_type {
+	WD_EV_TCP_CONNECT = 1,
+};
+
+/* Which attach variant produced an event (wd_event_hdr.hook). */
+enum wd_hook {
+	WD_HOOK_NONE = 0,
+	WD_HOOK_FENTRY = 1,
+	WD_HOOK_KPROBE = 2,
+	WD_HOOK_TRACEPOINT = 3,
+};
+
+/* wd_connect_event.flags */
+#define WD_F_TRUNCATED (1u << 0) /* ancestry walk hit WD_MAX_DEPTH */
+
+/* One process of the ancestry, as read from its task_struct. */
+struct wd_proc {
+	__u64 start_ns; /* task->start_boottime: ns since boot */
+	__u32 pid;      /* tgid */
+	__u32 ppid;     /* tgid of real_parent */
+	__u32 uid;      /* real uid */
+	__u32 _pad;
+	char comm[WD_COMM_LEN]; /* the thread group leader's comm */
+};
+
+struct wd_event_hdr {
+	__u16 type;  /* enum wd_event_type */
+	__u16 hook;  /* enum wd_hook */
+	__u32 size;  /* bytes of the record, header included */
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
+};
+
+/*
+ * A TCP connect. Variable length: only tree[0..depth) is sent, so the
+ * record is offsetof(struct wd_connect_event, tree) + depth * sizeof(wd_proc).
+ */
+struct wd_connect_event {
+	struct wd_event_hdr hdr;
+	__u64 cgroup_id;
+	__u32 netns;  /* inode number of the network namespace */
+	__u32 tid;    /* thread that called connect */
+	__u32 uid;    /* real uid of that thread */
+	__s32 error;  /* 0, or the negative errno the hooked function returned */
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 sport;  /* host byte order */
+	__u16 dport;  /* host byte order */
+	__u16 depth;  /* valid entries of tree[] */
+	__u32 flags;  /* WD_F_* */
+	__u8 saddr[16]; /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	char comm[WD_COMM_LEN]; /* the calling thread's comm */
+	__u32 _pad;
+	struct wd_proc tree[WD_MAX_DEPTH]; /* tree[0] is the caller */
+};
+
+/* Per-CPU counters (map wd_counters), summed by userland. */
+struct wd_counters {
+	__u64 seen;     /* connects the hooks saw */
+	__u64 filtered; /* dropped in the kernel by the filters */
+	__u64 emitted;  /* written to the ring buffer */
+	__u64 dropped;  /* lost because the ring buffer was full */
+};
+
+/* Per-CPU ring-buffer wakeup state (map wd_wakeup). */
+struct wd_wakeup_state {
+	__u64 bytes_since_wakeup;
+};
+
+#define WD_CONNECT_EVENT_FIXED 104u
+
+_Static_assert(sizeof(struct wd_proc) == 40, "wd_proc ABI");
+_Static_assert(sizeof(struct wd_event_hdr) == 16, "wd_event_hdr ABI");
+_Static_assert(__builtin_offsetof(struct wd_connect_event, tree) ==
+		       WD_CONNECT_EVENT_FIXED,
+	       "wd_connect_event ABI");
+_Static_assert(sizeof(struct wd_connect_event) ==
+		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
+	       "wd_connect_event ABI");
+_Static_assert(sizeof(struct wd_counters) == 32, "wd_counters ABI");
+
+#endif /* WD_ABI_H */

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The YAML configuration: pidtree-bcc's schema (one top-level key per
+ * probe) plus an "agent" section for whodunit itself.
+ */
+#ifndef WD_CONFIG_H
+#define WD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define WD_ERR_LEN 512
+
+struct wd_probe_config {
+	bool enabled;
+};
+
+struct wd_config {
+	char *source;        /* file name, or "<embedded>" */
+	char *output;        /* sink spec: syslog | stdout | file:PATH */
+	int syslog_facility; /* LOG_* code */
+	char syslog_ident[32];
+	char *syslog_socket; /* the local syslog socket, /dev/log by default */
+	uint32_t ring_buffer_bytes;
+	char *probe_mode;    /* auto | fentry | kprobe | tracepoint */
+	struct wd_probe_config tcp_connect;
+};
+
+/* The configuration compiled into the binary (conf/whodunit.yaml). */
+extern const char wd_default_config[];
+extern const size_t wd_default_config_len;
+
+void wd_config_init(struct wd_config *cfg);
+void wd_config_free(struct wd_config *cfg);
+
+/*
+ * Parse YAML text named `name` (for messages) into cfg. On error returns
+ * -EINVAL (bad config) and writes "name:line:col: what" to err.
+ */
+int wd_config_parse(struct wd_config *cfg, const char *name, const char *text,
+		    size_t len, char *err, size_t errlen);
+/*
+ * Load a file. -ENOENT/-EACCES/... when it cannot be read (err says so),
+ * -EINVAL when it is not a valid configuration.
+ */
+int wd_config_load(struct wd_config *cfg, const char *path, char *err,
+		   size_t errlen);
+/* A human summary of the effective configuration, for --check-config. */
+void wd_config_print(const struct wd_config *cfg, FILE *f);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Kernel record -> one line of JSON, enriched from /proc and passwd. */
+#ifndef WD_FORMAT_H
+#define WD_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "pcache.h"
+#include "users.h"
+#include "wd_abi.h"
+
+struct wd_enrich {
+	struct wd_pcache *pcache;
+	struct wd_users *users;
+	int64_t boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+};
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */
+int64_t wd_boot_to_real_ns(void);
+
+/* "2026-11-30T00:11:18.123456Z" for a CLOCK_REALTIME time in ns. */
+void wd_format_time(struct wd_buf *b, int64_t real_ns);
+
+/*
+ * Check that data[0..size) is a well-formed record from the kernel.
+ * 0 or -EBADMSG.
+ */
+int wd_event_check(const void *data, size_t size);
+
+/* Append the event as one JSON object, without newline. */
+void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
+		       struct wd_enrich *en);
+
+#endif

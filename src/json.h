@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A growable byte buffer and a strict JSON string writer. */
+#ifndef WD_JSON_H
+#define WD_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct wd_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool oom; /* an allocation failed: the content is incomplete */
+};
+
+void wd_buf_free(struct wd_buf *b);
+void wd_buf_reset(struct wd_buf *b);
+void wd_buf_put(struct wd_buf *b, const void *data, size_t len);
+void wd_buf_puts(struct wd_buf *b, const char *s);
+void wd_buf_putc(struct wd_buf *b, char c);
+void wd_buf_printf(struct wd_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* NUL-terminate without counting the NUL in len; returns b->p or "". */
+const char *wd_buf_cstr(struct wd_buf *b);
+
+/*
+ * Append s[0..len) as a quoted JSON string. Quotes, backslashes, control
+ * bytes and DEL are escaped; bytes that are not valid UTF-8 become U+FFFD,
+ * so any input yields exactly one valid line of JSON.
+ */
+void wd_json_str(struct wd_buf *b, const char *s, size_t len);
+/* "key": prefix, with a comma unless first. */
+void wd_json_key(struct wd_buf *b, const char *key, bool first);
+
+#endif

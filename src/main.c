@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * whodunit: which process made this network connection, and why?
+ *
+ * One loop: the BPF ring buffer, signals and a drain timer on one epoll.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "config.h"
+#include "format.h"
+#include "log.h"
+#include "notify.h"
+#include "output.h"
+#include "pcache.h"
+#include "probe.h"
+#include "users.h"
+
+#ifndef WD_VERSION
+#define WD_VERSION "0.0.0"
+#endif
+
+#define DRAIN_INTERVAL_MS 100 /* an event on a quiet host waits at most this */
+
+struct agent {
+	struct wd_config cfg;
+	struct wd_sink sink;
+	struct wd_probe probe;
+	struct wd_pcache pcache;
+	struct wd_users users;
+	struct wd_enrich enrich;
+	struct wd_buf line;
+	uint64_t events, malformed, sink_errors;
+};
+
+struct options {
+	const char *config;
+	const char *output;
+	const char *probe_mode;
+	const char *btf;
+	bool check_config;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: whodunit [OPTION]...\n"
+		"Report which process made each outbound TCP connection, with its\n"
+		"whole ancestry, as one JSON event per connection.\n"
+		"\n"
+		"  -c, --config FILE      YAML configuration (default: the embedded one)\n"
+		"      --check-config     validate the configuration, print it, exit\n"
+		"  -o, --output SINK      syslog (default), stdout, or file:PATH\n"
+		"      --probe-mode MODE  auto (default), fentry, kprobe or tracepoint\n"
+		"      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
+		"  -v, --verbose          more operational logging (twice: libbpf too)\n"
+		"      --version          print the version and exit\n"
+		"  -h, --help             print this help and exit\n"
+		"\n"
+		"Examples:\n"
+		"  whodunit -o stdout                 events to the terminal\n"
+		"  whodunit -c /etc/whodunit/whodunit.yaml\n"
+		"  whodunit --check-config -c my.yaml\n"
+		"\n"
+		"Exit status: 0 ok, 64 usage, 66 config file unreadable, 69 kernel\n"
+		"unsupported, 77 missing privileges, 78 bad configuration.\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_CHECK = 256, OPT_MODE, OPT_BTF, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "output", required_argument, NULL, 'o' },
+		{ "probe-mode", required_argument, NULL, OPT_MODE },
+		{ "btf", required_argument, NULL, OPT_BTF },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_CHECK:
+			o->check_config = true;
+			break;
+		case OPT_MODE:
+			if (wd_probe_mode_parse(optarg) < 0) {
+				fprintf(stderr, "whodunit: --probe-mode: '%s' is not auto, "
+						"fentry, kprobe or tracepoint\n", optarg);
+				return EX_USAGE;
+			}
+			o->probe_mode = optarg;
+			break;
+		case OPT_BTF:
+			o->btf = optarg;
+			break;
+		case 'v':
+			wd_log_verbosity++;
+			break;
+		case OPT_VERSION:
+			printf("whodunit %s\n", WD_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "whodunit: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+static int load_config(struct wd_config *cfg, const struct options *o)
+{
+	char err[WD_ERR_LEN];
+	int ret;
+
+	wd_config_init(cfg);
+	if (o->config)
+		ret = wd_config_load(cfg, o->config, err, sizeof(err));
+	else
+		ret = wd_config_parse(cfg, "<embedded>", wd_default_config,
+				      wd_default_config_len, err, sizeof(err));
+	if (ret == 0)
+		return 0;
+	wd_err("%s", err);
+	return ret == -EINVAL ? EX_CONFIG : EX_NOINPUT;
+}
+
+static int set_str_dup(char **dst, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		return -ENOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int set_output_override(struct wd_config *cfg, const char *spec)
+{
+	struct wd_sink check = { 0 };
+	int err = wd_sink_parse(&check, spec);
+
+	free(check.path);
+	if (err)
+		return err;
+	return set_str_dup(&cfg->output, spec);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+	int err;
+
+	if (wd_event_check(data, size)) {
+		a->malformed++;
+		return 0;
+	}
+	wd_buf_reset(&a->line);
+	wd_format_connect(&a->line, data, &a->enrich);
+	if (a->line.oom) {
+		a->sink_errors++;
+		return 0;
+	}
+	a->events++;
+	err = wd_sink_write(&a->sink, a->line.p, a->line.len);
+	if (err && a->sink_errors++ == 0)
+		wd_warn("output: %s (further errors are counted)", strerror(-err));
+	return 0;
+}
+
+/* Privileges to load tracing BPF: CAP_SYS_ADMIN, or CAP_BPF + CAP_PERFMON. */
+static bool have_bpf_privileges(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
+static int kernel_supported(const struct options *o)
+{
+	if (!o->btf && access("/sys/kernel/btf/vmlinux", R_OK)) {
+		wd_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s); "
+		       "give its types with --btf FILE", strerror(errno));
+		return EX_UNAVAILABLE;
+	}
+	if (o->btf && access(o->btf, R_OK)) {
+		wd_err("--btf %s: %s", o->btf, strerror(errno));
+		return EX_UNAVAILABLE;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		wd_err("this kernel has no BPF ring buffer (Linux 5.8 or later needed)");
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
+static void log_stats(struct agent *a, const char *when)
+{
+	struct wd_counters c;
+
+	if (wd_probe_counters(&a->probe, &c))
+		return;
+	wd_info("%s: seen %llu, filtered %llu, emitted %llu, dropped %llu (ring full); "
+		"written %llu, output errors %llu, malformed %llu; /proc reads %llu",
+		when, (unsigned long long)c.seen, (unsigned long long)c.filtered,
+		(unsigned long long)c.emitted, (unsigned long long)c.dropped,
+		(unsigned long long)a->sink.written, (unsigned long long)a->sink_errors,
+		(unsigned long long)a->malformed,
+		(unsigned long long)a->pcache.proc_reads);
+}
+
+static void drain(struct agent *a)
+{
+	a->enrich.boot_to_real_ns = wd_boot_to_real_ns();
+	wd_users_refresh(&a->users);
+	wd_probe_drain(&a->probe);
+	if (wd_sink_flush(&a->sink) && a->sink_errors++ == 0)
+		wd_warn("output: write failed (further errors are counted)");
+}
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int run_loop(struct agent *a, int sfd, int tfd)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), rbfd = wd_probe_fd(&a->probe);
+	bool stop = false;
+
+	if (ep < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, rbfd)) {
+		wd_err("epoll: %s", strerror(errno));
+		if (ep >= 0)
+			close(ep);
+		return EX_OSERR;
+	}
+	while (!stop) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, -1);
+
+		if (n < 0 && errno != EINTR) {
+			wd_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGUSR1)
+					log_stats(a, "stats");
+				else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					stop = true;
+			} else if (evs[i].data.fd == tfd) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					continue;
+			}
+		}
+		drain(a);
+	}
+	close(ep);
+	return 0;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct agent a = { 0 };
+	struct itimerspec its = {
+		.it_interval = { 0, DRAIN_INTERVAL_MS * 1000000L },
+		.it_value = { 0, DRAIN_INTERVAL_MS * 1000000L },
+	};
+	struct wd_probe_opts po = { 0 };
+	int64_t t0 = mono_ns();
+	int ret, sfd = -1, tfd = -1, err;
+	sigset_t mask;
+	char why[1024];
+
+	a.sink.fd = -1;
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	ret = load_config(&a.cfg, &o);
+	if (ret)
+		return ret;
+	if (o.output && set_output_override(&a.cfg, o.output)) {
+		fprintf(stderr, "whodunit: --output: '%s' is not syslog, stdout or "
+				"file:PATH\n", o.output);
+		ret = EX_USAGE;
+		goto out;
+	}
+	if (o.check_config) {
+		wd_config_print(&a.cfg, stdout);
+		ret = 0;
+		goto out;
+	}
+	if (!have_bpf_privileges()) {
+		wd_err("loading BPF needs root (or CAP_BPF with CAP_PERFMON)");
+		ret = EX_NOPERM;
+		goto out;
+	}
+	ret = kernel_supported(&o);
+	if (ret)
+		goto out;
+
+	a.sink.facility = a.cfg.syslog_facility;
+	snprintf(a.sink.ident, sizeof(a.sink.ident), "%s", a.cfg.syslog_ident);
+	wd_sink_parse(&a.sink, a.cfg.output ? a.cfg.output : "syslog");
+	if (a.sink.kind == WD_SINK_SYSLOG && a.cfg.syslog_socket &&
+	    (err = set_str_dup(&a.sink.path, a.cfg.syslog_socket))) {
+		ret = EX_OSERR;
+		goto out;
+	}
+	err = wd_sink_open(&a.sink);
+	if (err) {
+		wd_err("output %s: %s", a.cfg.output ? a.cfg.output : "syslog",
+		       strerror(-err));
+		ret = EX_CANTCREAT;
+		goto out;
+	}
+	err = wd_pcache_init(&a.pcache, "/proc", 4096);
+	if (!err)
+		err = wd_users_init(&a.users, "/etc/passwd");
+	if (err) {
+		wd_err("%s", strerror(-err));
+		ret = EX_OSERR;
+		goto out;
+	}
+	a.enrich = (struct wd_enrich){ .pcache = &a.pcache, .users = &a.users };
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		wd_err("signalfd/timerfd: %s", strerror(errno));
+		ret = EX_OSERR;
+		goto out;
+	}
+
+	po.mode = wd_probe_mode_parse(o.probe_mode ? o.probe_mode :
+				      a.cfg.probe_mode ? a.cfg.probe_mode : "auto");
+	po.btf_path = o.btf;
+	po.ring_bytes = a.cfg.ring_buffer_bytes;
+	po.wakeup_bytes = 64 * 1024;
+	po.on_event = on_event;
+	po.ctx = &a;
+	err = wd_probe_start(&a.probe, &po, why, sizeof(why));
+	if (err) {
+		wd_err("no probe variant could be attached: %s", why);
+		ret = EX_UNAVAILABLE;
+		goto out;
+	}
+	wd_info("ready: variant %s, %d programs attached in %lld ms; config %s; "
+		"output %s", wd_hook_name(a.probe.hook), a.probe.nprogs,
+		(long long)((mono_ns() - t0) / 1000000), a.cfg.source,
+		a.cfg.output ? a.cfg.output : "syslog");
+	wd_notify("READY=1");
+
+	ret = run_loop(&a, sfd, tfd);
+	wd_notify("STOPPING=1");
+	drain(&a);
+	log_stats(&a, "exit");
+out:
+	wd_probe_stop(&a.probe);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	wd_sink_close(&a.sink);
+	wd_users_free(&a.users);
+	if (a.pcache.slot)
+		wd_pcache_free(&a.pcache);
+	wd_buf_free(&a.line);
+	wd_config_free(&a.cfg);
+	return ret;
+}

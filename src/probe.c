@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "probe.h"
+#include "whodunit.skel.h"
+
+struct variant {
+	enum wd_hook hook;
+	const char *name;
+	const char *progs[4]; /* program names of the variant */
+};
+
+static const struct variant variants[] = {
+	{ WD_HOOK_FENTRY, "fentry",
+	  { "wd_fexit_tcp_v4_connect", "wd_fexit_tcp_v6_connect" } },
+	{ WD_HOOK_KPROBE, "kprobe",
+	  { "wd_kprobe_tcp_v4_connect", "wd_kretprobe_tcp_v4_connect",
+	    "wd_kprobe_tcp_v6_connect", "wd_kretprobe_tcp_v6_connect" } },
+	{ WD_HOOK_TRACEPOINT, "tracepoint",
+	  { "wd_tp_sys_enter_connect", "wd_tp_sys_exit_connect" } },
+};
+
+#define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+int wd_probe_mode_parse(const char *s)
+{
+	if (!strcmp(s, "auto"))
+		return WD_MODE_AUTO;
+	if (!strcmp(s, "fentry"))
+		return WD_MODE_FENTRY;
+	if (!strcmp(s, "kprobe"))
+		return WD_MODE_KPROBE;
+	if (!strcmp(s, "tracepoint"))
+		return WD_MODE_TRACEPOINT;
+	return -EINVAL;
+}
+
+const char *wd_hook_name(enum wd_hook hook)
+{
+	for (size_t i = 0; i < NVARIANTS; i++)
+		if (variants[i].hook == hook)
+			return variants[i].name;
+	return "none";
+}
+
+/* libbpf's own messages are debug output: a failed variant is expected. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (wd_log_verbosity < WD_LOG_DEBUG || level == LIBBPF_DEBUG)
+		return 0;
+	fputs("whodunit: libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Classic tracepoints need tracefs; mount it where the system has not. */
+static void ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+		wd_info("mounted tracefs on /sys/kernel/tracing");
+	else
+		wd_debug("mount tracefs: %s", strerror(errno));
+}
+
+static bool in_variant(const struct variant *v, const char *name)
+{
+	for (size_t i = 0; i < 4 && v->progs[i]; i++)
+		if (!strcmp(v->progs[i], name))
+			return true;
+	return false;
+}
+
+static int try_variant(struct wd_probe *p, const struct variant *v,
+		       const struct wd_probe_opts *o, char *why, size_t whylen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+	struct bpf_program *prog;
+	struct whodunit_bpf *skel;
+	int err, n = 0;
+
+	skel = whodunit_bpf__open_opts(&oo);
+	if (!skel) {
+		err = -errno;
+		snprintf(why, whylen, "%s: open: %s", v->name, strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, in_variant(v, bpf_program__name(prog)));
+	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	err = bpf_map__set_max_entries(skel->maps.wd_events, o->ring_bytes);
+	if (err) {
+		snprintf(why, whylen, "ring buffer size %u: %s", o->ring_bytes,
+			 strerror(-err));
+		goto fail;
+	}
+	if (v->hook == WD_HOOK_TRACEPOINT)
+		ensure_tracefs();
+	err = whodunit_bpf__load(skel);
+	if (err) {
+		snprintf(why, whylen, "%s: load: %s", v->name, strerror(-err));
+		goto fail;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			snprintf(why, whylen, "%s: attach %s: %s", v->name,
+				 bpf_program__section_name(prog), strerror(-err));
+			goto fail;
+		}
+		/* The skeleton destroys the links it holds. */
+		for (int i = 0; i < skel->skeleton->prog_cnt; i++)
+			if (*skel->skeleton->progs[i].prog == prog)
+				*skel->skeleton->progs[i].link = link;
+		n++;
+	}
+	p->skel = skel;
+	p->hook = v->hook;
+	p->nprogs = n;
+	return 0;
+fail:
+	whodunit_bpf__destroy(skel);
+	return err ? err : -EINVAL;
+}
+
+int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
+		   char *why, size_t whylen)
+{
+	char reasons[1024] = "", one[256];
+	size_t len = 0;
+	int err = -ENOENT;
+
+	*p = (struct wd_probe){ 0 };
+	libbpf_set_print(libbpf_print);
+	for (size_t i = 0; i < NVARIANTS; i++) {
+		const struct variant *v = &variants[i];
+
+		if (o->mode != WD_MODE_AUTO && (int)o->mode != (int)v->hook)
+			continue;
+		err = try_variant(p, v, o, one, sizeof(one));
+		if (!err)
+			break;
+		wd_debug("variant %s", one);
+		len += (size_t)snprintf(reasons + len, sizeof(reasons) - len,
+					"%s%s", len ? "; " : "", one);
+		if (len >= sizeof(reasons))
+			len = sizeof(reasons) - 1;
+	}
+	if (err) {
+		snprintf(why, whylen, "%s", reasons);
+		return err;
+	}
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.wd_events),
+				 o->on_event, o->ctx, NULL);
+	if (!p->rb) {
+		err = -errno;
+		snprintf(why, whylen, "ring buffer: %s", strerror(-err));
+		wd_probe_stop(p);
+		return err;
+	}
+	return 0;
+}
+
+int wd_probe_fd(const struct wd_probe *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
+}
+
+int wd_probe_drain(struct wd_probe *p)
+{
+	return ring_buffer__consume(p->rb);
+}
+
+int wd_probe_counters(const struct wd_probe *p, struct wd_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct wd_counters *v;
+	__u32 zero = 0;
+	int err;
+
+	*sum = (struct wd_counters){ 0 };
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.wd_counters), &zero, v);
+	if (err)
+		err = -errno;
+	for (int i = 0; !err && i < ncpu; i++) {
+		sum->seen += v[i].seen;
+		sum->filtered += v[i].filtered;
+		sum->emitted += v[i].emitted;
+		sum->dropped += v[i].dropped;
+	}
+	free(v);
+	return err;
+}
+
+void wd_probe_stop(struct wd_probe *p)
+{
+	ring_buffer__free(p->rb);
+	whodunit_bpf__destroy(p->skel);
+	*p = (struct wd_probe){ 0 };
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The BPF side: choose an attach variant, load, attach, read counters. */
+#ifndef WD_PROBE_H
+#define WD_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wd_abi.h"
+
+enum wd_probe_mode {
+	WD_MODE_AUTO = 0,
+	WD_MODE_FENTRY,
+	WD_MODE_KPROBE,
+	WD_MODE_TRACEPOINT,
+};
+
+struct whodunit_bpf;
+struct ring_buffer;
+
+typedef int (*wd_event_fn)(void *ctx, void *data, size_t size);
+
+struct wd_probe_opts {
+	enum wd_probe_mode mode;
+	const char *btf_path;  /* kernel BTF file, or NULL for the running kernel's */
+	uint32_t ring_bytes;   /* ring buffer size, a power of two >= page size */
+	uint32_t wakeup_bytes; /* force a wakeup after this many bytes per CPU */
+	wd_event_fn on_event;
+	void *ctx;
+};
+
+struct wd_probe {
+	struct whodunit_bpf *skel;
+	struct ring_buffer *rb;
+	enum wd_hook hook; /* the variant in use */
+	int nprogs;        /* programs attached */
+};
+
+/* "auto", "fentry", "kprobe", "tracepoint" -> mode, or -EINVAL. */
+int wd_probe_mode_parse(const char *s);
+const char *wd_hook_name(enum wd_hook hook);
+
+/*
+ * Load and attach the first variant that works (auto) or the one asked for.
+ * On failure returns a negative errno and writes why to why[].
+ */
+int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
+		   char *why, size_t whylen);
+/* Epoll-able descriptor of the ring buffer. */
+int wd_probe_fd(const struct wd_probe *p);
+/* Consume what the ring buffer holds; returns events consumed or -errno. */
+int wd_probe_drain(struct wd_probe *p);
+int wd_probe_counters(const struct wd_probe *p, struct wd_counters *sum);
+/* Detach and unload everything. */
+void wd_probe_stop(struct wd_probe *p);
+
+#endif

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Ground-truth client for whodunit's tests: connects once over TCP and
+ * prints, as one JSON line on stdout, what it knows of itself (pid, ppid,
+ * the connect's outcome, its local address), then waits until stdin is
+ * closed before exiting, so the agent can still read its /proc entry.
+ *
+ *   gt_client ADDR PORT [ARGS...]   extra ARGS only decorate the cmdline
+ *
+ * Also usable inside a test VM: static, no dependency.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage ss = { 0 }, local = { 0 };
+	socklen_t len, llen = sizeof(local);
+	char laddr[INET6_ADDRSTRLEN] = "";
+	int fd, err = 0, lport = 0;
+	char buf[64];
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: gt_client ADDR PORT [ARGS...]\n");
+		return 64;
+	}
+	if (inet_pton(AF_INET, argv[1], &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)atoi(argv[2]));
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, argv[1],
+			     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)atoi(argv[2]));
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		fprintf(stderr, "gt_client: bad address %s\n", argv[1]);
+		return 64;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0) {
+		perror("socket");
+		return 71;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	if (!err && getsockname(fd, (struct sockaddr *)&local, &llen) == 0) {
+		if (local.ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&local)->sin_addr,
+				  laddr, sizeof(laddr));
+			lport = ntohs(((struct sockaddr_in *)&local)->sin_port);
+		} else {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&local)->sin6_addr,
+				  laddr, sizeof(laddr));
+			lport = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+		}
+	}
+	printf("{\"pid\":%d,\"ppid\":%d,\"errno\":%d,\"saddr\":\"%s\",\"sport\":%d}\n",
+	       (int)getpid(), (int)getppid(), err, laddr, lport);
+	fflush(stdout);
+	/* Stay alive (and connected) until the test closes our stdin. */
+	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,230 @@
+"""Integration-test harness: a real whodunit, real BPF, loopback only.
+
+The agent is started with a config written by the test, and is ready when it
+sends READY=1 to the NOTIFY_SOCKET the harness listens on (no sleeps).
+Events are read from the agent's JSON output file.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+WHODUNIT = os.path.abspath(os.environ.get("WHODUNIT", "build/whodunit"))
+GT_CLIENT = os.path.abspath(os.environ.get("GT_CLIENT", "build/tests/gt_client"))
+
+
+def require_root():
+    if os.geteuid() != 0:
+        pytest.skip("integration tests load BPF: run as root")
+
+
+class Agent:
+    def __init__(self, tmp, config_text, args=(), output=None):
+        self.tmp = tmp
+        self.out = output or os.path.join(tmp, "events.json")
+        self.cfg = os.path.join(tmp, "whodunit.yaml")
+        with open(self.cfg, "w") as f:
+            f.write(config_text.replace("@OUT@", self.out))
+        self.args = list(args)
+        self.proc = None
+        self.stderr_path = os.path.join(tmp, "agent.stderr")
+        self._pos = 0
+        self._buf = b""
+        self.lines = []
+
+    def start(self, timeout=15):
+        sock_path = os.path.join(self.tmp, "notify.sock")
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns.bind(sock_path)
+        ns.settimeout(timeout)
+        env = {"NOTIFY_SOCKET": sock_path}
+        self._stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(
+            [WHODUNIT, "-c", self.cfg] + self.args,
+            env=env, cwd="/", stdin=subprocess.DEVNULL,
+            stdout=self._stderr, stderr=self._stderr)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if self.proc.poll() is not None:
+                    raise AssertionError(
+                        "agent exited %d before ready: %s"
+                        % (self.proc.returncode, self.stderr()))
+                ns.settimeout(max(0.1, min(0.5, deadline - time.monotonic())))
+                try:
+                    msg = ns.recv(4096).decode()
+                except socket.timeout:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("agent not ready: " + self.stderr())
+                    continue
+                if "READY=1" in msg.split("\n"):
+                    return self
+        finally:
+            ns.close()
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def _read_new(self):
+        try:
+            with open(self.out, "rb") as f:
+                f.seek(self._pos)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        self._pos += len(data)
+        self._buf += data
+        *complete, self._buf = self._buf.split(b"\n")
+        for raw in complete:
+            self.lines.append(raw)
+
+    def events(self):
+        self._read_new()
+        return [json.loads(l) for l in self.lines]
+
+    def wait_event(self, pred, timeout=10, what="event"):
+        deadline = time.monotonic() + timeout
+        while True:
+            for ev in self.events():
+                if pred(ev):
+                    return ev
+            if time.monotonic() > deadline:
+                raise AssertionError("no %s within %ss; got %d events; agent: %s"
+                                     % (what, timeout, len(self.lines),
+                                        self.stderr()))
+            time.sleep(0.02)
+
+    def stop(self, timeout=1.0):
+        """SIGTERM; returns (exit code, seconds it took)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return (self.proc.returncode if self.proc else None), 0.0
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=max(timeout, 5))
+        finally:
+            self._stderr.close()
+        return rc, time.monotonic() - t0
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def tmpdir_short():
+    # AF_UNIX paths must stay short: keep the directory under /tmp.
+    with tempfile.TemporaryDirectory(prefix="wd-") as d:
+        yield d
+
+
+@pytest.fixture
+def make_agent(tmpdir_short):
+    require_root()
+    agents = []
+
+    def make(config_text, args=(), output=None):
+        a = Agent(tmpdir_short, config_text, args, output)
+        agents.append(a)
+        return a
+
+    yield make
+    for a in agents:
+        a.kill()
+
+
+FILE_CONFIG = """\
+agent:
+  output: file:@OUT@
+tcp_connect: {}
+"""
+
+
+class Listener:
+    """A TCP listener on loopback, accepting in the background."""
+
+    def __init__(self, addr="127.0.0.1", family=socket.AF_INET):
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((addr, 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        self.sock.settimeout(0.1)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+                conn.close()
+            except (socket.timeout, OSError):
+                continue
+
+    def close(self):
+        self._stop = True
+        self._thread.join()
+        self.sock.close()
+
+
+def free_port(addr="127.0.0.1", family=socket.AF_INET):
+    """A port on which nothing listens (bound then released)."""
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.bind((addr, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proc_ppid(pid):
+    with open("/proc/%d/stat" % pid, "rb") as f:
+        data = f.read()
+    rest = data[data.rindex(b")") + 2:].split()
+    return int(rest[1])
+
+
+def proc_chain(pid):
+    """pid, its parent, ... up to 1, read from /proc now."""
+    chain = [pid]
+    while chain[-1] != 1:
+        chain.append(proc_ppid(chain[-1]))
+    return chain
+
+
+def proc_cmdline(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().rstrip(b"\0").replace(b"\0", b" ")
+
+
+class Client:
+    """bash -c '<gt_client ...>; true' : a two-level tree the test owns."""
+
+    def __init__(self, addr, port, extra=()):
+        self.argv = [GT_CLIENT, addr, str(port)] + list(extra)
+        script = b" ".join(_shquote(a) for a in self.argv) + b"; true"
+        self.bash_argv = [b"bash", b"-c", script]
+        self.proc = subprocess.Popen(self.bash_argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError("gt_client printed nothing")
+        self.truth = json.loads(line)
+
+    def finish(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def _shquote(a):
+    if isinstance(a, str):
+        a = a.encode()
+    return b"'" + a.replace(b"'", b"'\\''") + b"'"

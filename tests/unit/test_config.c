@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config.h"
+
+static struct wd_config cfg;
+static char err[WD_ERR_LEN];
+
+static int parse(const char *text)
+{
+	wd_config_free(&cfg);
+	wd_config_init(&cfg);
+	err[0] = '\0';
+	return wd_config_parse(&cfg, "t.yaml", text, strlen(text), err, sizeof(err));
+}
+
+static void fini(void)
+{
+	wd_config_free(&cfg);
+}
+
+TestSuite(config, .fini = fini);
+
+Test(config, embedded_default_is_valid)
+{
+	wd_config_init(&cfg);
+	cr_assert_eq(wd_config_parse(&cfg, "<embedded>", wd_default_config,
+				     wd_default_config_len, err, sizeof(err)), 0, "%s", err);
+	cr_assert(cfg.tcp_connect.enabled);
+	cr_assert_eq(cfg.syslog_facility, LOG_DAEMON);
+}
+
+Test(config, minimal)
+{
+	cr_assert_eq(parse("tcp_connect: {}\n"), 0, "%s", err);
+	cr_assert(cfg.tcp_connect.enabled);
+	cr_assert_eq(parse("tcp_connect:\n"), 0, "%s", err);
+	cr_assert(cfg.tcp_connect.enabled);
+	cr_assert_eq(parse(""), 0, "%s", err);
+	cr_assert(!cfg.tcp_connect.enabled);
+}
+
+Test(config, agent_section)
+{
+	cr_assert_eq(parse("agent:\n  output: file:/tmp/x\n  syslog_facility: local3\n"
+			   "  syslog_ident: wd\n  ring_buffer_size: 1M\n"
+			   "  probe_mode: tracepoint\ntcp_connect: {}\n"), 0, "%s", err);
+	cr_assert_str_eq(cfg.output, "file:/tmp/x");
+	cr_assert_eq(cfg.syslog_facility, LOG_LOCAL3);
+	cr_assert_str_eq(cfg.syslog_ident, "wd");
+	cr_assert_eq(cfg.ring_buffer_bytes, 1u << 20);
+	cr_assert_str_eq(cfg.probe_mode, "tracepoint");
+}
+
+Test(config, underscore_keys_are_ignored)
+{
+	cr_assert_eq(parse("_anchors: &x {a: 1}\ntcp_connect: {}\n"), 0, "%s", err);
+}
+
+Test(config, errors_name_file_line_column)
+{
+	cr_assert_eq(parse("tcp_connect: {}\nagent:\n  ouptut: stdout\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:3:3: unknown key 'ouptut' in agent (did you mean 'output'?)");
+	cr_assert_eq(parse("agent:\n  ring_buffer_size: 3000\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:21: ring_buffer_size must be a power of two between 4K and 1G");
+	cr_assert_eq(parse("agent:\n  syslog_facility: local9\n"), -EINVAL);
+	cr_assert(strstr(err, "t.yaml:2:20: unknown syslog facility 'local9'"), "%s", err);
+	cr_assert_eq(parse("tcp_conect: {}\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:1:1: unknown key 'tcp_conect' in the top level (did you mean 'tcp_connect'?)");
+	cr_assert_eq(parse("agent:\n  output: carrier-pigeon\n"), -EINVAL);
+	cr_assert(strstr(err, "t.yaml:2:11: output 'carrier-pigeon'"), "%s", err);
+}
+
+Test(config, yaml_syntax_error_has_position)
+{
+	cr_assert_eq(parse("tcp_connect: {\n"), -EINVAL);
+	cr_assert(!strncmp(err, "t.yaml:2:1: ", 12), "%s", err);
+}
+
+Test(config, alias_bomb_is_refused)
+{
+	static const char bomb[] =
+		"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+		"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+		"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+		"f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+		"tcp_connect: {}\n";
+
+	/* Top-level keys a..f are unknown: the first is reported, nothing explodes. */
+	cr_assert_eq(parse(bomb), -EINVAL);
+	cr_assert(strstr(err, "unknown key 'a'"), "%s", err);
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "format.h"
+
+static char root[] = "/tmp/wd-fmt-XXXXXX";
+static struct wd_pcache pc;
+static struct wd_users users;
+static struct wd_enrich en;
+
+static void put(int pid, const char *name, const void *data, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d", root, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
+	f = fopen(path, "wb");
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+static void put_proc(int pid, int ppid, const char *comm, unsigned long long ticks,
+		     const char *cmdline, size_t len)
+{
+	char text[256];
+	int n = snprintf(text, sizeof(text),
+			 "%d (%s) S %d 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %llu 0\n",
+			 pid, comm, ppid, ticks);
+
+	put(pid, "stat", text, (size_t)n);
+	put(pid, "cmdline", cmdline, len);
+}
+
+static void setup(void)
+{
+	static const char pw[] = "root:x:0:0::/:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n";
+
+	cr_assert(mkdtemp(root));
+	cr_assert_eq(wd_pcache_init(&pc, root, 64), 0);
+	cr_assert_eq(wd_users_parse(&users, pw, sizeof(pw) - 1), 0);
+	en = (struct wd_enrich){ .pcache = &pc, .users = &users,
+				 /* boot at 2026-11-30T00:00:00Z */
+				 .boot_to_real_ns = 1795996800LL * 1000000000LL };
+}
+
+static void teardown(void)
+{
+	char cmd[600];
+
+	wd_pcache_free(&pc);
+	wd_users_free(&users);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_assert(system(cmd) == 0);
+	strcpy(root, "/tmp/wd-fmt-XXXXXX");
+}
+
+TestSuite(format, .init = setup, .fini = teardown);
+
+static void proc(struct wd_proc *p, uint32_t pid, uint32_t ppid, uint32_t uid,
+		 const char *comm, uint64_t start_s)
+{
+	*p = (struct wd_proc){ .pid = pid, .ppid = ppid, .uid = uid,
+			       .start_ns = start_s * 1000000000ull };
+	memcpy(p->comm, comm, strlen(comm));
+}
+
+Test(format, full_event)
+{
+	struct wd_connect_event e = { 0 };
+	struct wd_buf b = { 0 };
+
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT,
+				       .hook = WD_HOOK_TRACEPOINT,
+				       .ts_ns = 61500001000ull };
+	e.cgroup_id = 77;
+	e.netns = 4026531840u;
+	e.tid = 301;
+	e.uid = 1000;
+	e.error = -111;
+	e.family = AF_INET;
+	e.sport = 40000;
+	e.dport = 443;
+	inet_pton(AF_INET, "10.1.2.3", e.saddr);
+	inet_pton(AF_INET, "93.184.216.34", e.daddr);
+	memcpy(e.comm, "curl-worker", 11);
+	e.depth = 3;
+	proc(&e.tree[0], 300, 200, 1000, "curl", 60);
+	proc(&e.tree[1], 200, 1, 4242, "bash", 30);
+	proc(&e.tree[2], 1, 0, 0, "systemd", 0);
+	put_proc(300, 200, "curl", 6000, "curl\0-s\0https://x/\"q\"\0", 23);
+	put_proc(200, 1, "bash", 3000, "-bash\0", 6);
+	/* pid 1 in the fake root is another process (start time differs) */
+	put_proc(1, 0, "init", 5, "/sbin/init\0", 11);
+
+	cr_assert_eq(wd_event_check(&e, sizeof(e)), 0);
+	wd_format_connect(&b, &e, &en);
+	cr_assert_str_eq(wd_buf_cstr(&b),
+		"{\"timestamp\":\"2026-11-30T00:01:01.500001Z\",\"probe\":\"tcp_connect\","
+		"\"pid\":300,\"tid\":301,\"uid\":1000,\"username\":\"alice\","
+		"\"comm\":\"curl-worker\",\"family\":\"ipv4\",\"daddr\":\"93.184.216.34\","
+		"\"port\":443,\"saddr\":\"10.1.2.3\",\"sport\":40000,"
+		"\"error\":\"ECONNREFUSED\",\"hook\":\"tracepoint\",\"netns\":4026531840,"
+		"\"cgroup_id\":77,\"proctree\":["
+		"{\"pid\":300,\"ppid\":200,\"cmdline\":\"curl -s https://x/\\\"q\\\"\","
+		"\"username\":\"alice\",\"uid\":1000,\"comm\":\"curl\","
+		"\"start_time\":\"2026-11-30T00:01:00.000000Z\"},"
+		"{\"pid\":200,\"ppid\":1,\"cmdline\":\"-bash\",\"username\":\"4242\","
+		"\"uid\":4242,\"comm\":\"bash\",\"start_time\":\"2026-11-30T00:00:30.000000Z\"},"
+		"{\"pid\":1,\"ppid\":0,\"cmdline\":\"systemd\",\"username\":\"root\","
+		"\"uid\":0,\"comm\":\"systemd\",\"start_time\":\"2026-11-30T00:00:00.000000Z\","
+		"\"cmdline_missing\":true}],\"proctree_truncated\":false}");
+	wd_buf_free(&b);
+}
+
+Test(format, ipv6_success_and_truncation_flag)
+{
+	struct wd_connect_event e = { 0 };
+	struct wd_buf b = { 0 };
+	const char *s;
+
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT, .hook = WD_HOOK_FENTRY };
+	e.family = AF_INET6;
+	e.dport = 80;
+	e.flags = WD_F_TRUNCATED;
+	inet_pton(AF_INET6, "::1", e.saddr);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", e.daddr);
+	memcpy(e.comm, "x\n\"", 3);
+	e.depth = 1;
+	proc(&e.tree[0], 9, 8, 0, "x\n\"", 1);
+	wd_format_connect(&b, &e, &en);
+	s = wd_buf_cstr(&b);
+	cr_assert(strstr(s, "\"family\":\"ipv6\",\"daddr\":\"::ffff:127.0.0.1\""), "%s", s);
+	cr_assert(strstr(s, "\"saddr\":\"::1\""), "%s", s);
+	cr_assert(strstr(s, "\"error\":\"\""), "%s", s);
+	cr_assert(strstr(s, "\"hook\":\"fentry\""), "%s", s);
+	cr_assert(strstr(s, "\"comm\":\"x\\n\\\"\""), "%s", s);
+	cr_assert(strstr(s, "\"proctree_truncated\":true}"), "%s", s);
+	cr_assert_null(strchr(s, '\n'));
+	wd_buf_free(&b);
+}
+
+Test(format, malformed_records_are_rejected)
+{
+	struct wd_connect_event e = { 0 };
+
+	e.hdr.type = WD_EV_TCP_CONNECT;
+	e.family = AF_INET;
+	e.depth = 2;
+	e.hdr.size = WD_CONNECT_EVENT_FIXED + 2 * sizeof(struct wd_proc);
+	cr_assert_eq(wd_event_check(&e, e.hdr.size), 0);
+	cr_assert_eq(wd_event_check(&e, e.hdr.size - 1), -EBADMSG);
+	cr_assert_eq(wd_event_check(&e, 8), -EBADMSG);
+	e.depth = WD_MAX_DEPTH + 1;
+	cr_assert_eq(wd_event_check(&e, sizeof(e)), -EBADMSG);
+	e.depth = 1;
+	e.family = 1;
+	cr_assert_eq(wd_event_check(&e, sizeof(e)), -EBADMSG);
+	e.family = AF_INET;
+	e.hdr.type = 99;
+	cr_assert_eq(wd_event_check(&e, sizeof(e)), -EBADMSG);
+}
+
+Test(format, time_before_epoch_second_boundary)
+{
+	struct wd_buf b = { 0 };
+
+	wd_format_time(&b, 1795996800LL * 1000000000LL + 999999999LL);
+	cr_assert_str_eq(wd_buf_cstr(&b), "\"2026-11-30T00:00:00.999999Z\"");
+	wd_buf_free(&b);
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pcache.h"
+#include "procfs.h"
+
+static char root[] = "/tmp/wd-fakeproc-XXXXXX";
+
+static void put(int pid, const char *name, const void *data, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d", root, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
+	f = fopen(path, "wb");
+	cr_assert(f);
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+static void put_stat(int pid, const char *comm, int ppid, unsigned long long start)
+{
+	char text[512];
+	int n = snprintf(text, sizeof(text),
+			 "%d (%s) S %d %d %d 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+			 "%llu 1000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 "
+			 "1 0 0 0 0 0\n", pid, comm, ppid, pid, pid, start);
+
+	put(pid, "stat", text, (size_t)n);
+}
+
+static void setup(void)
+{
+	cr_assert(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_assert(system(cmd) == 0);
+	strcpy(root, "/tmp/wd-fakeproc-XXXXXX");
+}
+
+TestSuite(procfs, .init = setup, .fini = teardown);
+
+Test(procfs, stat_fields)
+{
+	struct wd_stat st;
+
+	put_stat(42, "bash", 7, 123456);
+	cr_assert_eq(wd_read_stat(root, 42, &st), 0);
+	cr_assert_eq(st.pid, 42);
+	cr_assert_eq(st.ppid, 7);
+	cr_assert_eq(st.state, 'S');
+	cr_assert_str_eq(st.comm, "bash");
+	cr_assert_eq(st.starttime, 123456);
+}
+
+Test(procfs, stat_comm_with_parens_and_spaces)
+{
+	struct wd_stat st;
+
+	put_stat(43, "a) (b c) ", 9, 77);
+	cr_assert_eq(wd_read_stat(root, 43, &st), 0);
+	cr_assert_str_eq(st.comm, "a) (b c) ");
+	cr_assert_eq(st.ppid, 9);
+	cr_assert_eq(st.starttime, 77);
+}
+
+Test(procfs, stat_garbage_is_rejected)
+{
+	struct wd_stat st;
+
+	cr_assert_eq(wd_parse_stat("", &st), -EINVAL);
+	cr_assert_eq(wd_parse_stat("12 (x", &st), -EINVAL);
+	cr_assert_eq(wd_parse_stat("12 (x) S 1 2", &st), -EINVAL);
+	cr_assert_eq(wd_parse_stat("x (y) S 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5", &st),
+		     -EINVAL);
+}
+
+Test(procfs, missing_process)
+{
+	struct wd_stat st;
+	char buf[16];
+	bool tr;
+
+	cr_assert_eq(wd_read_stat(root, 999, &st), -ENOENT);
+	cr_assert_eq(wd_read_cmdline(root, 999, buf, sizeof(buf), &tr), -ENOENT);
+}
+
+Test(procfs, cmdline_is_joined)
+{
+	char buf[64];
+	bool tr = true;
+	ssize_t n;
+
+	put(50, "cmdline", "curl\0-s\0http://x\0", 17);
+	n = wd_read_cmdline(root, 50, buf, sizeof(buf), &tr);
+	cr_assert_eq(n, 16);
+	cr_assert(memcmp(buf, "curl -s http://x", 16) == 0);
+	cr_assert(!tr);
+}
+
+Test(procfs, cmdline_truncated_when_longer_than_buffer)
+{
+	char buf[8];
+	bool tr = false;
+	ssize_t n;
+
+	put(51, "cmdline", "abcdefghijkl\0", 13);
+	n = wd_read_cmdline(root, 51, buf, sizeof(buf), &tr);
+	cr_assert_eq(n, 8);
+	cr_assert(tr);
+}
+
+Test(procfs, cmdline_empty_for_kernel_threads)
+{
+	char buf[8];
+	bool tr;
+
+	put(52, "cmdline", "", 0);
+	cr_assert_eq(wd_read_cmdline(root, 52, buf, sizeof(buf), &tr), 0);
+}
+
+Test(procfs, pcache_reads_once_and_checks_start_time)
+{
+	struct wd_pcache c;
+	const struct wd_pinfo *pi;
+	uint64_t tick;
+
+	cr_assert_eq(wd_pcache_init(&c, root, 64), 0);
+	tick = c.ns_per_tick;
+	put_stat(60, "sh", 1, 500);
+	put(60, "cmdline", "sh\0-c\0x\0", 8);
+	pi = wd_pcache_get(&c, 60, 500 * tick + 3, "sh");
+	cr_assert_not_null(pi->cmdline);
+	cr_assert_eq(pi->len, 7);
+	cr_assert(memcmp(pi->cmdline, "sh -c x", 7) == 0);
+	cr_assert_eq(c.proc_reads, 1);
+	/* A hit: /proc is not read again, even when it changed. */
+	put(60, "cmdline", "other\0", 6);
+	pi = wd_pcache_get(&c, 60, 500 * tick + 3, "sh");
+	cr_assert(memcmp(pi->cmdline, "sh -c x", 7) == 0);
+	cr_assert_eq(c.proc_reads, 1);
+	cr_assert_eq(c.hits, 1);
+	wd_pcache_free(&c);
+}
+
+Test(procfs, pcache_reused_pid_is_not_misattributed)
+{
+	struct wd_pcache c;
+	const struct wd_pinfo *pi;
+
+	cr_assert_eq(wd_pcache_init(&c, root, 64), 0);
+	/* /proc now holds a newer process with the same pid. */
+	put_stat(61, "impostor", 1, 900);
+	put(61, "cmdline", "impostor\0", 9);
+	pi = wd_pcache_get(&c, 61, 100 * c.ns_per_tick, "victim");
+	cr_assert_null(pi->cmdline);
+	wd_pcache_free(&c);
+}
+
+Test(procfs, pcache_exec_changes_comm_and_refreshes)
+{
+	struct wd_pcache c;
+	const struct wd_pinfo *pi;
+
+	cr_assert_eq(wd_pcache_init(&c, root, 64), 0);
+	put_stat(62, "bash", 1, 10);
+	put(62, "cmdline", "bash\0", 5);
+	pi = wd_pcache_get(&c, 62, 10 * c.ns_per_tick, "bash");
+	cr_assert(memcmp(pi->cmdline, "bash", 4) == 0);
+	put(62, "cmdline", "nc\0-e\0", 6);
+	pi = wd_pcache_get(&c, 62, 10 * c.ns_per_tick, "nc");
+	cr_assert_eq(pi->len, 5);
+	cr_assert(memcmp(pi->cmdline, "nc -e", 5) == 0);
+	wd_pcache_free(&c);
+}
