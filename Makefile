@@ -20,20 +20,26 @@ override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
 	-Ivmlinux -Iinclude
 STATIC_LIBS := -lbpf -lelf -lz -lzstd -lyaml
+LDSTATIC ?= -static
+# `make SAN=1 BUILD=build-san`: ASan + UBSan build (dynamic: ASan cannot be static).
+ifdef SAN
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSTATIC :=
+endif
 
 SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 HEADERS := $(wildcard src/*.h include/*.h)
 
-.PHONY: all run test test-unit test-integration deps clean help vmlinux
+.PHONY: all run test test-unit test-integration test-san deps clean help vmlinux
 
 all: $(BUILD)/whodunit
 
 help:
 	@echo "make            build $(BUILD)/whodunit (static, BPF embedded)"
 	@echo "make run        install missing deps, build, run on the embedded config, events to stdout"
-	@echo "make test       install missing deps, build, run unit and integration tests"
+	@echo "make test       install missing deps, build, run unit and integration tests (also under ASan/UBSan)"
 	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
 	@echo "make clean"
 
@@ -62,7 +68,7 @@ $(BUILD)/obj/embed.o: src/embed.S conf/whodunit.yaml | $(BUILD)/obj
 
 $(BUILD)/whodunit: $(BUILD)/obj/main.o $(OBJS) $(BUILD)/obj/embed.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -static $^ $(STATIC_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDSTATIC) $^ $(STATIC_LIBS) -o $@
 
 # ---- tests -----------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -75,7 +81,7 @@ $(UNIT_BIN): $(UNIT_SRCS) $(OBJS) $(BUILD)/obj/embed.o | $(BUILD)/tests
 
 $(BUILD)/tests/gt_client: tests/gt_client.c | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+	$(Q)$(CC) -O2 -g $(WARN) -static $< -o $@
 
 test-unit: $(UNIT_BIN)
 	$(Q)$(UNIT_BIN) --jobs 1
@@ -87,6 +93,11 @@ test-integration: $(BUILD)/whodunit $(BUILD)/tests/gt_client
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
+	$(Q)$(MAKE) --no-print-directory test-san
+
+# Unit and integration tests again, on an ASan + UBSan build of everything.
+test-san:
+	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build-san test-unit test-integration
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -98,4 +109,4 @@ vmlinux:
 	$(BPFTOOL) btf dump file $(BTF) format c > vmlinux/vmlinux.h
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-san

@@ -244,3 +244,63 @@ def test_quiet_host_event_leaves_within_a_fraction_of_a_second(make_agent):
         lst.close()
     assert worst < 0.5, "an event took %.3fs to arrive" % worst
     assert agent.stop()[0] == 0
+
+
+RSYSLOG_CONF = """\
+global(workDirectory="{d}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{d}/log" CreatePath="on")
+template(name="raw" type="string"
+         string="%syslogfacility-text% %programname% %msg%\\n")
+if $programname == "whodunit" then {{
+    action(type="omfile" file="{d}/events.log" template="raw")
+}}
+"""
+
+
+def test_syslog_through_real_rsyslog(make_agent, tmpdir_short):
+    """Default sink: one event = one syslog message, JSON intact."""
+    d = tmpdir_short
+    with open(os.path.join(d, "rsyslog.conf"), "w") as f:
+        f.write(RSYSLOG_CONF.format(d=d))
+    rs = subprocess.Popen(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"),
+                           "-i", os.path.join(d, "rsyslog.pid")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(d, "log")):
+            assert rs.poll() is None, rs.stderr.read().decode()
+            assert time.monotonic() < deadline, "rsyslogd socket missing"
+            time.sleep(0.05)
+        agent = make_agent("agent:\n  syslog_facility: local4\n"
+                           "  syslog_socket: %s/log\ntcp_connect: {}\n" % d).start()
+        lst = Listener()
+        client = Client("127.0.0.1", lst.port, extra=HOSTILE)
+        try:
+            truth = client.truth
+            logf = os.path.join(d, "events.log")
+            ev = None
+            deadline = time.monotonic() + 10
+            while ev is None and time.monotonic() < deadline:
+                if os.path.exists(logf):
+                    with open(logf, "rb") as f:
+                        for line in f.read().splitlines():
+                            fac, prog, msg = line.split(b" ", 2)
+                            obj = json.loads(msg)
+                            if obj["pid"] == truth["pid"]:
+                                ev = (fac, prog, obj)
+                time.sleep(0.05)
+            assert ev, "no event reached rsyslog; agent: " + agent.stderr()
+            fac, prog, obj = ev
+            assert fac == b"local4" and prog == b"whodunit"
+            assert obj["port"] == lst.port and obj["sport"] == truth["sport"]
+            raw = b" ".join(a if isinstance(a, bytes) else a.encode()
+                            for a in client.argv)
+            assert obj["proctree"][0]["cmdline"] == raw.decode("utf-8", "replace")
+        finally:
+            client.finish()
+            lst.close()
+        assert agent.stop()[0] == 0
+    finally:
+        rs.terminate()
+        rs.wait(timeout=10)
