@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "wd_abi.h"
+#include "wd_filter.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -53,6 +54,38 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wd_connect_event);
 } wd_scratch SEC(".maps");
+
+/* ---- filters: sized and filled by userland from the config ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct wd_lpm4_key);
+	__type(value, struct wd_rule);
+} wd_lpm4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct wd_lpm6_key);
+	__type(value, struct wd_rule);
+} wd_lpm6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_portset);
+} wd_portsets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_filter_cfg);
+} wd_filter_cfg SEC(".maps");
 
 /* Entry state of a connect in flight, keyed by thread id. */
 struct wd_pending {
@@ -143,6 +176,42 @@ static __always_inline void read_source(struct wd_connect_event *e,
 				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 }
 
+/* The config's verdict on a destination (wd_filter.h defines it). */
+static __always_inline int filter_drops(__u16 family, const __u8 *daddr,
+					__u16 dport)
+{
+	const struct wd_portset *set = NULL;
+	const struct wd_filter_cfg *cfg;
+	const struct wd_rule *rule;
+	__u32 idx = 0;
+
+	cfg = bpf_map_lookup_elem(&wd_filter_cfg, &idx);
+	if (cfg && cfg->global_mode != WD_GLOBAL_NONE) {
+		set = bpf_map_lookup_elem(&wd_portsets, &idx);
+		if (wd_global_drops(cfg->global_mode, set, dport))
+			return 1;
+	}
+	if (family == AF_INET || wd_is_v4mapped(daddr)) {
+		struct wd_lpm4_key k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, family == AF_INET ? daddr : daddr + 12, 4);
+		rule = bpf_map_lookup_elem(&wd_lpm4, &k);
+	} else {
+		struct wd_lpm6_key k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, daddr, 16);
+		rule = bpf_map_lookup_elem(&wd_lpm6, &k);
+	}
+	if (!rule)
+		return 0;
+	set = NULL;
+	if (rule->mode != WD_PORTS_ALL) {
+		idx = rule->portset;
+		set = bpf_map_lookup_elem(&wd_portsets, &idx);
+	}
+	return wd_rule_drops(rule, set, dport);
+}
+
 static __always_inline int emit_connect(__u16 hook, __u16 family,
 					const __u8 *daddr, __u16 dport,
 					struct sock *sk, int err)
@@ -155,7 +224,12 @@ static __always_inline int emit_connect(__u16 hook, __u16 family,
 
 	if (c)
 		c->seen++;
-	/* The in-kernel filters (config issue) decide here, before any work. */
+	/* Filtered connects cost a lookup or two, and never reach the ring. */
+	if (filter_drops(family, daddr, dport)) {
+		if (c)
+			c->filtered++;
+		return 0;
+	}
 
 	e = bpf_map_lookup_elem(&wd_scratch, &zero);
 	if (!e)

@@ -10,8 +10,11 @@
 #include <syslog.h>
 #include <unistd.h>
 #include <yaml.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "config.h"
+#include "wd_filter.h"
 #include "log.h"
 #include "output.h"
 #include "probe.h"
@@ -233,7 +236,7 @@ static int with_include(struct ctx *c, yaml_node_t *n, node_fn fn, void *arg)
 	if (!yaml_document_get_root_node(&doc))
 		err = fail(&cc, NULL, "empty file");
 	else
-		err = fn(&cc, yaml_document_get_root_node(&doc), arg);
+		err = with_include(&cc, yaml_document_get_root_node(&doc), fn, arg);
 	yaml_document_delete(&doc);
 	return err;
 }
@@ -397,21 +400,405 @@ static int agent_section(struct ctx *c, yaml_node_t *n, void *arg)
 	return each_pair(c, n, "agent", agent_pair, arg);
 }
 
-static const char *const probe_keys[] = { NULL };
+/* ---- probes: filters, ports, plugins ---------------------------------- */
+
+/* "443" or "100-200" (inclusive) -> range. */
+static int parse_port(struct ctx *c, yaml_node_t *n, const char *key,
+		      struct wd_port_range *out)
+{
+	const char *s = scalar(n), *p;
+	unsigned long v[2] = { 0, 0 };
+	int k = 0;
+
+	if (!s || !*s)
+		return fail(c, n, "%s: a port must be a number (1-65535) or a range "
+				  "such as \"8000-8100\"", key);
+	for (p = s; k < 2; k++) {
+		const char *start = p;
+
+		while (*p >= '0' && *p <= '9') {
+			v[k] = v[k] * 10 + (unsigned long)(*p - '0');
+			if (v[k] > 65535)
+				return fail(c, n, "%s: port %s is out of range (1-65535)",
+					    key, s);
+			p++;
+		}
+		if (p == start)
+			return fail(c, n, "%s: '%s' is not a port or a port range", key, s);
+		if (*p == '\0')
+			break;
+		if (*p != '-' || k == 1)
+			return fail(c, n, "%s: '%s' is not a port or a port range", key, s);
+		p++;
+	}
+	if (k == 0)
+		v[1] = v[0];
+	if (v[0] == 0 || v[1] == 0)
+		return fail(c, n, "%s: port 0 is not a destination port (1-65535)", key);
+	if (v[0] > v[1])
+		return fail(c, n, "%s: range %s is backwards", key, s);
+	out->lo = (uint16_t)v[0];
+	out->hi = (uint16_t)v[1];
+	return 0;
+}
+
+struct ports_arg {
+	const char *key;
+	struct wd_port_list *list;
+};
+
+static int port_list(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct ports_arg *pa = arg;
+	struct wd_port_list *l = pa->list;
+	yaml_node_item_t *it;
+	size_t cnt;
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "%s must be a list of ports, e.g. [443, \"8000-8100\"]",
+			    pa->key);
+	cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	free(l->v);
+	l->n = 0;
+	l->v = calloc(cnt ? cnt : 1, sizeof(*l->v));
+	if (!l->v)
+		return -ENOMEM;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+
+		err = visit(c, e);
+		if (!err)
+			err = parse_port(c, e, pa->key, &l->v[l->n]);
+		if (err)
+			return err;
+		l->n++;
+	}
+	return 0;
+}
+
+static int get_ports(struct ctx *c, yaml_node_t *v, const char *key,
+		     struct wd_port_list *l)
+{
+	struct ports_arg pa = { key, l };
+
+	return with_include(c, v, port_list, &pa);
+}
+
+/* Parse an address: "10.0.0.0", "10.0.0.0/8", "2001:db8::/32", "::1". */
+static int parse_network(struct ctx *c, yaml_node_t *n, struct wd_net_filter *f,
+			 bool *cidr)
+{
+	const char *s = scalar(n), *slash;
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned long plen;
+	size_t alen;
+	char *end;
+
+	if (!s || !*s)
+		return fail(c, n, "network must be an address such as 10.0.0.0/8 or "
+				  "fd00::/8");
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : strlen(s);
+	if (alen >= sizeof(addr))
+		return fail(c, n, "network '%s' is not an IPv4 or IPv6 address", s);
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	memset(f->addr, 0, sizeof(f->addr));
+	if (inet_pton(AF_INET, addr, f->addr) == 1)
+		f->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, f->addr) == 1)
+		f->family = AF_INET6;
+	else
+		return fail(c, n, "network '%s' is not an IPv4 or IPv6 address", s);
+	plen = f->family == AF_INET ? 32 : 128;
+	*cidr = slash != NULL;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end ||
+		    plen > (f->family == AF_INET ? 32u : 128u))
+			return fail(c, n, "network '%s': prefix length must be 0-%d", s,
+				    f->family == AF_INET ? 32 : 128);
+	}
+	f->prefixlen = (uint8_t)plen;
+	return 0;
+}
+
+/* "255.240.0.0" -> 12; -1 when not a contiguous mask. */
+static int mask_to_prefix(const char *s)
+{
+	struct in_addr a;
+	uint32_t m;
+	int len = 0;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	m = ntohl(a.s_addr);
+	while (len < 32 && (m & (1u << (31 - len))))
+		len++;
+	/* Contiguous: nothing but the len leading ones. */
+	if (m != (uint32_t)(0xffffffffull << (32 - len)))
+		return -1;
+	return len;
+}
+
+/* Clear host bits; returns true if any were set. */
+static bool clear_host_bits(uint8_t *addr, unsigned int plen, unsigned int bits)
+{
+	bool had = false;
+
+	for (unsigned int i = plen; i < bits; i++) {
+		uint8_t bit = (uint8_t)(0x80 >> (i % 8));
+
+		if (addr[i / 8] & bit) {
+			had = true;
+			addr[i / 8] &= (uint8_t)~bit;
+		}
+	}
+	return had;
+}
+
+static const char *const filter_keys[] = {
+	"subnet_name", "network", "network_mask", "description", "except_ports",
+	"include_ports", NULL,
+};
+
+struct filter_state {
+	struct wd_net_filter *f;
+	yaml_node_t *network, *mask, *except, *include;
+};
+
+static int filter_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	struct filter_state *st = arg;
+	const char *key = scalar(k);
+	int err;
+
+	if (!strcmp(key, "subnet_name") || !strcmp(key, "description")) {
+		char **dst = key[0] == 's' ? &st->f->name : &st->f->description;
+
+		if (!scalar(v))
+			return fail(c, v, "%s must be a string", key);
+		return set_str(dst, scalar(v));
+	}
+	if (!strcmp(key, "network")) {
+		st->network = v;
+		return 0;
+	}
+	if (!strcmp(key, "network_mask")) {
+		st->mask = v;
+		return 0;
+	}
+	if (!strcmp(key, "except_ports") || !strcmp(key, "include_ports")) {
+		if (key[0] == 'e')
+			st->except = v;
+		else
+			st->include = v;
+		if (st->except && st->include)
+			return fail(c, v, "a filter takes except_ports or include_ports, "
+					  "not both");
+		err = get_ports(c, v, key, &st->f->ports);
+		if (err)
+			return err;
+		st->f->mode = key[0] == 'e' ? WD_PORTS_EXCEPT : WD_PORTS_ONLY;
+		return 0;
+	}
+	return unknown_key(c, k, "a filter", filter_keys);
+}
+
+static int one_filter(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct filter_state st = { .f = arg };
+	struct wd_net_filter *f = st.f;
+	bool cidr = false;
+	int err;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "a filter must be a mapping with at least 'network'");
+	f->line = n->start_mark.line + 1;
+	err = each_pair(c, n, "a filter", filter_pair, &st);
+	if (err)
+		return err;
+	if (!st.network)
+		return fail(c, n, "filter has no 'network'");
+	err = parse_network(c, st.network, f, &cidr);
+	if (err)
+		return err;
+	if (st.mask) {
+		const char *m = scalar(st.mask);
+		int plen;
+
+		if (cidr)
+			return fail(c, st.mask, "network_mask given for a network in CIDR "
+						"form ('%s'): use one or the other",
+				    scalar(st.network));
+		if (f->family != AF_INET)
+			return fail(c, st.mask, "network_mask is for IPv4 networks; write "
+						"IPv6 networks as CIDR (e.g. fd00::/8)");
+		plen = m ? mask_to_prefix(m) : -1;
+		if (plen < 0)
+			return fail(c, st.mask, "network_mask %s is not a contiguous mask",
+				    m ? m : "(not a string)");
+		f->prefixlen = (uint8_t)plen;
+	}
+	/* ::ffff:a.b.c.d/N is an IPv4 rule. */
+	if (f->family == AF_INET6 && f->prefixlen >= 96 && wd_is_v4mapped(f->addr)) {
+		memmove(f->addr, f->addr + 12, 4);
+		memset(f->addr + 4, 0, 12);
+		f->family = AF_INET;
+		f->prefixlen -= 96;
+	}
+	if (clear_host_bits(f->addr, f->prefixlen, f->family == AF_INET ? 32 : 128))
+		wd_warn("%s:%zu:%zu: network %s has host bits set beyond /%u; they are "
+			"ignored", c->name, st.network->start_mark.line + 1,
+			st.network->start_mark.column + 1, scalar(st.network), f->prefixlen);
+	return 0;
+}
+
+static int filter_list(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct wd_probe_config *pc = arg;
+	yaml_node_item_t *it;
+	struct wd_net_filter *nf;
+	size_t cnt;
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "filters must be a list of filters");
+	cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	nf = realloc(pc->filters, (pc->nfilters + cnt + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	pc->filters = nf;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		struct wd_net_filter *f = &pc->filters[pc->nfilters];
+
+		err = visit(c, e);
+		if (err)
+			return err;
+		*f = (struct wd_net_filter){ 0 };
+		pc->nfilters++;
+		err = with_include(c, e, one_filter, f);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static const char *const known_plugins[] = { "sourceipmap", "loginuidmap", NULL };
+
+static int plugin_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	struct wd_probe_config *pc = arg;
+	const char *key = scalar(k);
+	char **np;
+	size_t i;
+
+	(void)v;
+	for (i = 0; known_plugins[i]; i++)
+		if (!strcmp(known_plugins[i], key))
+			break;
+	if (!known_plugins[i])
+		return unknown_key(c, k, "plugins", known_plugins);
+	np = realloc(pc->plugins, (pc->nplugins + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	pc->plugins = np;
+	pc->plugins[pc->nplugins] = strdup(key);
+	if (!pc->plugins[pc->nplugins])
+		return -ENOMEM;
+	pc->nplugins++;
+	wd_warn("%s:%zu:%zu: plugin %s is not implemented yet; ignored", c->name,
+		k->start_mark.line + 1, k->start_mark.column + 1, key);
+	return 0;
+}
+
+static int plugin_map(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	if (is_null(n))
+		return 0;
+	return each_pair(c, n, "plugins", plugin_pair, arg);
+}
+
+static int cmp_filter(const void *a, const void *b)
+{
+	const struct wd_net_filter *x = *(const struct wd_net_filter *const *)a;
+	const struct wd_net_filter *y = *(const struct wd_net_filter *const *)b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->prefixlen != y->prefixlen)
+		return x->prefixlen - y->prefixlen;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+/* Two filters for the same network would silently shadow each other. */
+static int check_duplicates(struct ctx *c, yaml_node_t *n,
+			    const struct wd_probe_config *pc, const char *probe)
+{
+	const struct wd_net_filter **v;
+	char a[INET6_ADDRSTRLEN];
+	int err = 0;
+
+	if (pc->nfilters < 2)
+		return 0;
+	v = malloc(pc->nfilters * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < pc->nfilters; i++)
+		v[i] = &pc->filters[i];
+	qsort(v, pc->nfilters, sizeof(*v), cmp_filter);
+	for (size_t i = 1; i < pc->nfilters && !err; i++) {
+		if (cmp_filter(&v[i - 1], &v[i]))
+			continue;
+		inet_ntop(v[i]->family, v[i]->addr, a, sizeof(a));
+		err = fail(c, n, "%s: two filters for %s/%u (lines %zu and %zu)", probe,
+			   a, v[i]->prefixlen, v[i - 1]->line < v[i]->line ? v[i - 1]->line : v[i]->line,
+			   v[i - 1]->line < v[i]->line ? v[i]->line : v[i - 1]->line);
+	}
+	free(v);
+	return err;
+}
+
+static const char *const probe_keys[] = {
+	"filters", "excludeports", "includeports", "plugins", NULL,
+};
 
 static int probe_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-	(void)v;
-	(void)arg;
+	struct wd_probe_config *pc = arg;
+	const char *key = scalar(k);
+
+	if (!strcmp(key, "filters"))
+		return with_include(c, v, filter_list, pc);
+	if (!strcmp(key, "excludeports"))
+		return get_ports(c, v, key, &pc->excludeports);
+	if (!strcmp(key, "includeports"))
+		return get_ports(c, v, key, &pc->includeports);
+	if (!strcmp(key, "plugins"))
+		return with_include(c, v, plugin_map, pc);
 	return unknown_key(c, k, "tcp_connect", probe_keys);
 }
 
 static int tcp_connect_section(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	c->cfg->tcp_connect.enabled = true;
+	struct wd_probe_config *pc = &c->cfg->tcp_connect;
+	int err;
+
+	(void)arg;
+	pc->enabled = true;
 	if (is_null(n))
 		return 0;
-	return each_pair(c, n, "tcp_connect", probe_pair, arg);
+	err = each_pair(c, n, "tcp_connect", probe_pair, pc);
+	if (err)
+		return err;
+	if (pc->includeports.n && pc->excludeports.n)
+		wd_warn("%s:%zu:%zu: tcp_connect has both includeports and excludeports: "
+			"includeports wins", c->name, n->start_mark.line + 1,
+			n->start_mark.column + 1);
+	return check_duplicates(c, n, pc, "tcp_connect");
 }
 
 static const char *const top_keys[] = {
@@ -451,8 +838,25 @@ void wd_config_init(struct wd_config *cfg)
 	cfg->ring_buffer_bytes = 16u << 20;
 }
 
+static void probe_config_free(struct wd_probe_config *pc)
+{
+	for (size_t i = 0; i < pc->nfilters; i++) {
+		free(pc->filters[i].name);
+		free(pc->filters[i].description);
+		free(pc->filters[i].ports.v);
+	}
+	free(pc->filters);
+	free(pc->includeports.v);
+	free(pc->excludeports.v);
+	for (size_t i = 0; i < pc->nplugins; i++)
+		free(pc->plugins[i]);
+	free(pc->plugins);
+	*pc = (struct wd_probe_config){ 0 };
+}
+
 void wd_config_free(struct wd_config *cfg)
 {
+	probe_config_free(&cfg->tcp_connect);
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->probe_mode);
@@ -514,6 +918,52 @@ int wd_config_load(struct wd_config *cfg, const char *path, char *err,
 	return ret;
 }
 
+static void print_ports(FILE *f, const struct wd_port_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].lo == l->v[i].hi)
+			fprintf(f, "%s%u", i ? "," : "", l->v[i].lo);
+		else
+			fprintf(f, "%s%u-%u", i ? "," : "", l->v[i].lo, l->v[i].hi);
+	}
+}
+
+static void print_probe(FILE *f, const char *name, const struct wd_probe_config *pc)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!pc->enabled)
+		return;
+	fprintf(f, "%s.filters: %zu (dropped in the kernel)\n", name, pc->nfilters);
+	for (size_t i = 0; i < pc->nfilters; i++) {
+		const struct wd_net_filter *nf = &pc->filters[i];
+
+		inet_ntop(nf->family, nf->addr, a, sizeof(a));
+		fprintf(f, "  %s/%u: ", a, nf->prefixlen);
+		if (nf->mode == WD_PORTS_ALL) {
+			fputs("all ports", f);
+		} else {
+			fputs(nf->mode == WD_PORTS_EXCEPT ? "all ports except " : "only ports ", f);
+			print_ports(f, &nf->ports);
+		}
+		if (nf->description || nf->name)
+			fprintf(f, "  # %s", nf->description ? nf->description : nf->name);
+		fputc('\n', f);
+	}
+	if (pc->includeports.n) {
+		fprintf(f, "%s.includeports: ", name);
+		print_ports(f, &pc->includeports);
+		fputc('\n', f);
+	}
+	if (pc->excludeports.n) {
+		fprintf(f, "%s.excludeports: ", name);
+		print_ports(f, &pc->excludeports);
+		fprintf(f, "%s\n", pc->includeports.n ? " (ignored: includeports wins)" : "");
+	}
+	for (size_t i = 0; i < pc->nplugins; i++)
+		fprintf(f, "%s.plugins: %s (not implemented yet)\n", name, pc->plugins[i]);
+}
+
 void wd_config_print(const struct wd_config *cfg, FILE *f)
 {
 	fprintf(f, "config: %s\n", cfg->source ? cfg->source : "<none>");
@@ -526,4 +976,5 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 	fprintf(f, "agent.ring_buffer_size: %u\n", cfg->ring_buffer_bytes);
 	fprintf(f, "agent.probe_mode: %s\n", cfg->probe_mode ? cfg->probe_mode : "auto");
 	fprintf(f, "tcp_connect: %s\n", cfg->tcp_connect.enabled ? "enabled" : "disabled");
+	print_probe(f, "tcp_connect", &cfg->tcp_connect);
 }

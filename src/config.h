@@ -13,8 +13,36 @@
 
 #define WD_ERR_LEN 512
 
+/* An inclusive port range; a single port has lo == hi. */
+struct wd_port_range {
+	uint16_t lo, hi;
+};
+
+struct wd_port_list {
+	struct wd_port_range *v;
+	size_t n;
+};
+
+/* One entry of a probe's `filters` (pidtree-bcc schema, plus CIDR/IPv6). */
+struct wd_net_filter {
+	char *name;        /* subnet_name, may be NULL */
+	char *description; /* may be NULL */
+	int family;        /* AF_INET or AF_INET6 (v4-mapped become AF_INET) */
+	uint8_t addr[16];  /* network, host bits cleared */
+	uint8_t prefixlen;
+	int mode;          /* enum wd_port_mode */
+	struct wd_port_list ports; /* except_ports or include_ports */
+	size_t line;       /* where it was defined, for messages */
+};
+
 struct wd_probe_config {
 	bool enabled;
+	struct wd_net_filter *filters;
+	size_t nfilters;
+	struct wd_port_list includeports;
+	struct wd_port_list excludeports;
+	char **plugins; /* names of the configured plugins */
+	size_t nplugins;
 };
 
 struct wd_config {

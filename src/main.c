@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "filter.h"
 #include "format.h"
 #include "log.h"
 #include "notify.h"
@@ -42,6 +43,7 @@ struct agent {
 	struct wd_pcache pcache;
 	struct wd_users users;
 	struct wd_enrich enrich;
+	struct wd_filter_maps filters;
 	struct wd_buf line;
 	uint64_t events, malformed, sink_errors;
 };
@@ -343,6 +345,17 @@ int main(int argc, char **argv)
 		ret = EX_USAGE;
 		goto out;
 	}
+	if (!a.cfg.tcp_connect.enabled) {
+		wd_err("%s: no probe is configured (add 'tcp_connect:')", a.cfg.source);
+		ret = EX_CONFIG;
+		goto out;
+	}
+	err = wd_filter_compile(&a.cfg.tcp_connect, &a.filters, why, sizeof(why));
+	if (err) {
+		wd_err("%s: tcp_connect: %s", a.cfg.source, why);
+		ret = err == -E2BIG ? EX_CONFIG : EX_OSERR;
+		goto out;
+	}
 	if (o.check_config) {
 		wd_config_print(&a.cfg, stdout);
 		ret = 0;
@@ -401,6 +414,7 @@ int main(int argc, char **argv)
 	po.btf_path = o.btf;
 	po.ring_bytes = a.cfg.ring_buffer_bytes;
 	po.wakeup_bytes = 64 * 1024;
+	po.filters = &a.filters;
 	po.on_event = on_event;
 	po.ctx = &a;
 	err = wd_probe_start(&a.probe, &po, why, sizeof(why));
@@ -430,6 +444,7 @@ out:
 	if (a.pcache.slot)
 		wd_pcache_free(&a.pcache);
 	wd_buf_free(&a.line);
+	wd_filter_maps_free(&a.filters);
 	wd_config_free(&a.cfg);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "filter.h"
 #include "log.h"
 #include "probe.h"
 #include "whodunit.skel.h"
@@ -75,6 +76,47 @@ static void ensure_tracefs(void)
 		wd_debug("mount tracefs: %s", strerror(errno));
 }
 
+static int fill_filters(struct whodunit_bpf *skel, const struct wd_filter_maps *m)
+{
+	int fd4 = bpf_map__fd(skel->maps.wd_lpm4), fd6 = bpf_map__fd(skel->maps.wd_lpm6);
+	int fds = bpf_map__fd(skel->maps.wd_portsets);
+	int fdc = bpf_map__fd(skel->maps.wd_filter_cfg);
+	__u32 zero = 0;
+
+	for (size_t i = 0; i < m->n4; i++)
+		if (bpf_map_update_elem(fd4, &m->v4[i].key, &m->v4[i].val, BPF_ANY))
+			return -errno;
+	for (size_t i = 0; i < m->n6; i++)
+		if (bpf_map_update_elem(fd6, &m->v6[i].key, &m->v6[i].val, BPF_ANY))
+			return -errno;
+	for (__u32 i = 0; i < m->nsets; i++)
+		if (bpf_map_update_elem(fds, &i, &m->sets[i], BPF_ANY))
+			return -errno;
+	if (bpf_map_update_elem(fdc, &zero, &m->cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int size_filter_maps(struct whodunit_bpf *skel, const struct wd_filter_maps *m)
+{
+	size_t nsets = m ? m->nsets : 1;
+	int err;
+
+	err = bpf_map__set_max_entries(skel->maps.wd_lpm4, wd_filter_capacity(m ? m->n4 : 0));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.wd_lpm6,
+					       wd_filter_capacity(m ? m->n6 : 0));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.wd_portsets,
+					       (__u32)(2 * nsets > 4 ? 2 * nsets : 4));
+	return err;
+}
+
+int wd_probe_set_filters(struct wd_probe *p, const struct wd_filter_maps *m)
+{
+	return fill_filters(p->skel, m);
+}
+
 static bool in_variant(const struct variant *v, const char *name)
 {
 	for (size_t i = 0; i < 4 && v->progs[i]; i++)
@@ -106,11 +148,21 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 			 strerror(-err));
 		goto fail;
 	}
+	err = size_filter_maps(skel, o->filters);
+	if (err) {
+		snprintf(why, whylen, "filter maps: %s", strerror(-err));
+		goto fail;
+	}
 	if (v->hook == WD_HOOK_TRACEPOINT)
 		ensure_tracefs();
 	err = whodunit_bpf__load(skel);
 	if (err) {
 		snprintf(why, whylen, "%s: load: %s", v->name, strerror(-err));
+		goto fail;
+	}
+	/* Filters are in place before the first event can fire. */
+	if (o->filters && (err = fill_filters(skel, o->filters))) {
+		snprintf(why, whylen, "filter maps: %s", strerror(-err));
 		goto fail;
 	}
 	bpf_object__for_each_program(prog, skel->obj) {

@@ -17,6 +17,7 @@ enum wd_probe_mode {
 
 struct whodunit_bpf;
 struct ring_buffer;
+struct wd_filter_maps;
 
 typedef int (*wd_event_fn)(void *ctx, void *data, size_t size);
 
@@ -25,6 +26,7 @@ struct wd_probe_opts {
 	const char *btf_path;  /* kernel BTF file, or NULL for the running kernel's */
 	uint32_t ring_bytes;   /* ring buffer size, a power of two >= page size */
 	uint32_t wakeup_bytes; /* force a wakeup after this many bytes per CPU */
+	const struct wd_filter_maps *filters; /* written before attaching */
 	wd_event_fn on_event;
 	void *ctx;
 };
@@ -46,6 +48,8 @@ const char *wd_hook_name(enum wd_hook hook);
  */
 int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
 		   char *why, size_t whylen);
+/* Replace the filter maps' contents (they must fit the sizes loaded). */
+int wd_probe_set_filters(struct wd_probe *p, const struct wd_filter_maps *m);
 /* Epoll-able descriptor of the ring buffer. */
 int wd_probe_fd(const struct wd_probe *p);
 /* Consume what the ring buffer holds; returns events consumed or -errno. */

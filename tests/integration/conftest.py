@@ -28,10 +28,12 @@ class Agent:
     def __init__(self, tmp, config_text, args=(), output=None):
         self.tmp = tmp
         self.out = output or os.path.join(tmp, "events.json")
-        self.cfg = os.path.join(tmp, "whodunit.yaml")
-        with open(self.cfg, "w") as f:
-            f.write(config_text.replace("@OUT@", self.out))
-        self.args = list(args)
+        self.cfg = None
+        if config_text is not None:  # None: run on the embedded default
+            self.cfg = os.path.join(tmp, "whodunit.yaml")
+            with open(self.cfg, "w") as f:
+                f.write(config_text.replace("@OUT@", self.out))
+        self.args = [a.replace("@OUT@", self.out) for a in args]
         self.proc = None
         self.stderr_path = os.path.join(tmp, "agent.stderr")
         self._pos = 0
@@ -46,7 +48,7 @@ class Agent:
         env = {"NOTIFY_SOCKET": sock_path}
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [WHODUNIT, "-c", self.cfg] + self.args,
+            [WHODUNIT] + (["-c", self.cfg] if self.cfg else []) + self.args,
             env=env, cwd="/", stdin=subprocess.DEVNULL,
             stdout=self._stderr, stderr=self._stderr)
         try:
