@@ -32,7 +32,7 @@ OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 HEADERS := $(wildcard src/*.h include/*.h)
 
-.PHONY: all run test test-unit test-integration test-san deps clean help vmlinux
+.PHONY: all run test test-unit test-integration test-san bench deps clean help vmlinux
 
 all: $(BUILD)/whodunit
 
@@ -40,6 +40,7 @@ help:
 	@echo "make            build $(BUILD)/whodunit (static, BPF embedded)"
 	@echo "make run        install missing deps, build, run on the embedded config, events to stdout"
 	@echo "make test       install missing deps, build, run unit and integration tests (also under ASan/UBSan)"
+	@echo "make bench      overhead/drain/start-up/memory/latency figures (root)"
 	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
 	@echo "make clean"
 
@@ -98,6 +99,17 @@ test: deps
 # Unit and integration tests again, on an ASan + UBSan build of everything.
 test-san:
 	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build-san test-unit test-integration
+
+$(BUILD)/bench/loadgen: tests/bench/loadgen.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
+
+# Overhead and capacity figures (root; a few minutes). See docs/BENCHMARKS.md.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	$(Q)scripts/deps.sh bench
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -27,6 +27,12 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Force a wakeup once this many bytes were submitted on a CPU without one. */
 const volatile __u64 wakeup_bytes = 64 * 1024;
+/*
+ * bpf_get_current_task_btf() exists (Linux 5.11+): walk task_struct with
+ * direct loads instead of a helper call per field. Set by userland after
+ * probing; the verifier prunes the branch not taken.
+ */
+const volatile bool task_btf = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -89,9 +95,8 @@ struct {
 
 /* Entry state of a connect in flight, keyed by thread id. */
 struct wd_pending {
-	__u64 sk;    /* kprobe: struct sock * */
+	__u64 sk;    /* struct sock * */
 	__u64 uaddr; /* kprobe: kernel struct sockaddr * */
-	__s32 fd;    /* tracepoint: the socket's descriptor */
 	__u16 family;
 	__u16 dport;
 	__u8 daddr[16];
@@ -127,11 +132,15 @@ static __always_inline __u64 wakeup_flags(__u32 size)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-/* Walk real_parent from the calling process up to pid 1. */
-static __always_inline void fill_ancestry(struct wd_connect_event *e,
-					  struct task_struct *task)
+/*
+ * Walk real_parent from the calling process up to pid 1. Two copies of the
+ * same walk: direct BTF loads (fast), or one bpf_probe_read per field for
+ * kernels before 5.11. Each ancestor is its thread group leader: its tgid,
+ * start time and comm name the process.
+ */
+static __always_inline void fill_ancestry_btf(struct wd_connect_event *e)
 {
-	struct task_struct *t = BPF_CORE_READ(task, group_leader);
+	struct task_struct *t = bpf_get_current_task_btf()->group_leader;
 	struct task_struct *parent;
 	__u32 n = 0, pid = 0;
 
@@ -140,18 +149,18 @@ static __always_inline void fill_ancestry(struct wd_connect_event *e,
 
 		if (!t)
 			break;
-		pid = BPF_CORE_READ(t, tgid);
+		pid = t->tgid;
 		if (pid == 0)
 			break;
-		parent = BPF_CORE_READ(t, real_parent);
+		parent = t->real_parent;
 		if (parent)
-			parent = BPF_CORE_READ(parent, group_leader);
+			parent = parent->group_leader;
 		p->pid = pid;
-		p->ppid = parent ? BPF_CORE_READ(parent, tgid) : 0;
-		p->uid = BPF_CORE_READ(t, real_cred, uid.val);
-		p->start_ns = BPF_CORE_READ(t, start_boottime);
+		p->ppid = parent ? parent->tgid : 0;
+		p->uid = t->real_cred->uid.val;
+		p->start_ns = t->start_boottime;
 		p->_pad = 0;
-		BPF_CORE_READ_STR_INTO(&p->comm, t, comm);
+		bpf_probe_read_kernel(p->comm, sizeof(p->comm), t->comm);
 		n++;
 		if (pid == 1)
 			break;
@@ -160,6 +169,53 @@ static __always_inline void fill_ancestry(struct wd_connect_event *e,
 	e->depth = n;
 	if (n == WD_MAX_DEPTH && pid != 1)
 		e->flags |= WD_F_TRUNCATED;
+}
+
+static __always_inline void fill_ancestry_core(struct wd_connect_event *e)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *parent;
+	__u32 n = 0, pid;
+
+	t = BPF_CORE_READ(t, group_leader);
+	pid = t ? BPF_CORE_READ(t, tgid) : 0;
+	for (int i = 0; i < WD_MAX_DEPTH; i++) {
+		struct wd_proc *p = &e->tree[i];
+
+		if (!t || pid == 0)
+			break;
+		parent = BPF_CORE_READ(t, real_parent, group_leader);
+		p->pid = pid;
+		p->ppid = parent ? BPF_CORE_READ(parent, tgid) : 0;
+		p->uid = BPF_CORE_READ(t, real_cred, uid.val);
+		p->start_ns = BPF_CORE_READ(t, start_boottime);
+		p->_pad = 0;
+		bpf_probe_read_kernel(p->comm, sizeof(p->comm), &t->comm);
+		n++;
+		if (pid == 1)
+			break;
+		t = parent;
+		pid = p->ppid;
+	}
+	e->depth = n;
+	if (n == WD_MAX_DEPTH && pid != 1)
+		e->flags |= WD_F_TRUNCATED;
+}
+
+static __always_inline void fill_ancestry(struct wd_connect_event *e)
+{
+	if (task_btf)
+		fill_ancestry_btf(e);
+	else
+		fill_ancestry_core(e);
+}
+
+static __always_inline __u32 current_netns(void)
+{
+	if (task_btf)
+		return bpf_get_current_task_btf()->nsproxy->net_ns->ns.inum;
+	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(),
+			     nsproxy, net_ns, ns.inum);
 }
 
 /* Source address and port as the socket holds them now. */
@@ -212,36 +268,44 @@ static __always_inline int filter_drops(__u16 family, const __u8 *daddr,
 	return wd_rule_drops(rule, set, dport);
 }
 
-static __always_inline int emit_connect(__u16 hook, __u16 family,
-					const __u8 *daddr, __u16 dport,
-					struct sock *sk, int err)
+/*
+ * Count the connect as seen; 1 if the filters drop it (counted too).
+ * Filtered connects cost a lookup or two and never reach the ring buffer.
+ */
+static __always_inline int seen_and_filtered(__u16 family, const __u8 *daddr,
+					     __u16 dport)
 {
 	struct wd_counters *c = counters();
-	struct wd_connect_event *e;
-	struct task_struct *task;
-	__u64 pid_tgid;
-	__u32 zero = 0, size;
 
 	if (c)
 		c->seen++;
-	/* Filtered connects cost a lookup or two, and never reach the ring. */
-	if (filter_drops(family, daddr, dport)) {
-		if (c)
-			c->filtered++;
+	if (!filter_drops(family, daddr, dport))
 		return 0;
-	}
+	if (c)
+		c->filtered++;
+	return 1;
+}
+
+/* Build the event of a connect that passed the filters and submit it. */
+static __always_inline int submit_connect(__u16 hook, __u16 family,
+					  const __u8 *daddr, __u16 dport,
+					  struct sock *sk, int err)
+{
+	struct wd_counters *c = counters();
+	struct wd_connect_event *e;
+	__u64 pid_tgid;
+	__u32 zero = 0, size;
 
 	e = bpf_map_lookup_elem(&wd_scratch, &zero);
 	if (!e)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
 	pid_tgid = bpf_get_current_pid_tgid();
 
 	e->hdr.type = WD_EV_TCP_CONNECT;
 	e->hdr.hook = hook;
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	e->netns = current_netns();
 	e->tid = (__u32)pid_tgid;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->error = err;
@@ -254,7 +318,7 @@ static __always_inline int emit_connect(__u16 hook, __u16 family,
 	__builtin_memcpy(e->daddr, daddr, sizeof(e->daddr));
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	read_source(e, sk);
-	fill_ancestry(e, task);
+	fill_ancestry(e);
 
 	size = WD_CONNECT_EVENT_FIXED + e->depth * sizeof(struct wd_proc);
 	if (size > sizeof(*e))
@@ -268,6 +332,15 @@ static __always_inline int emit_connect(__u16 hook, __u16 family,
 	if (c)
 		c->emitted++;
 	return 0;
+}
+
+static __always_inline int emit_connect(__u16 hook, __u16 family,
+					const __u8 *daddr, __u16 dport,
+					struct sock *sk, int err)
+{
+	if (seen_and_filtered(family, daddr, dport))
+		return 0;
+	return submit_connect(hook, family, daddr, dport, sk, err);
 }
 
 /* Destination from a kernel struct sockaddr of the given family. */
@@ -384,12 +457,13 @@ int BPF_KRETPROBE(wd_kretprobe_tcp_v6_connect, int ret)
 
 /* ---- tracepoint variant ------------------------------------------------ */
 
-/* The socket behind a descriptor of the current task, or NULL. */
-static __always_inline struct sock *fd_to_sock(int fd)
+/* The TCP socket behind a descriptor of the current task, or NULL. */
+static __always_inline struct sock *fd_to_tcp_sock(int fd, __u16 family)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
 	struct socket *so;
+	struct sock *sk;
 	unsigned int max;
 
 	if (fd < 0)
@@ -404,9 +478,18 @@ static __always_inline struct sock *fd_to_sock(int fd)
 	/* Only a socket's file is pointed back to by its private_data. */
 	if (!so || BPF_CORE_READ(so, file) != f)
 		return NULL;
-	return BPF_CORE_READ(so, sk);
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
+	    BPF_CORE_READ(sk, __sk_common.skc_family) != family)
+		return NULL;
+	return sk;
 }
 
+/*
+ * connect(2) entry: everything but the outcome is known here, so the
+ * filters decide now and a filtered connect leaves no state behind.
+ */
 SEC("tracepoint/syscalls/sys_enter_connect")
 int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
@@ -415,6 +498,7 @@ int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	struct wd_pending p = {};
 	struct sockaddr_in6 sa = {};
 	long len = ctx->args[2];
+	struct sock *sk;
 
 	if (len < (long)sizeof(struct sockaddr_in))
 		return 0;
@@ -434,7 +518,12 @@ int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	p.family = sa.sin6_family;
-	p.fd = (__s32)ctx->args[0];
+	sk = fd_to_tcp_sock((int)ctx->args[0], p.family);
+	if (!sk)
+		return 0;
+	if (seen_and_filtered(p.family, p.daddr, p.dport))
+		return 0;
+	p.sk = (__u64)sk;
 	bpf_map_update_elem(&wd_pending, &tid, &p, BPF_ANY);
 	return 0;
 }
@@ -448,24 +537,16 @@ int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	__u8 daddr[16];
 	__u16 family, dport;
 	int ret = (int)ctx->ret;
-	__s32 fd;
 
 	p = bpf_map_lookup_elem(&wd_pending, &tid);
 	if (!p)
 		return 0;
-	fd = p->fd;
+	sk = (struct sock *)p->sk;
 	family = p->family;
 	dport = p->dport;
 	__builtin_memcpy(daddr, p->daddr, sizeof(daddr));
 	bpf_map_delete_elem(&wd_pending, &tid);
-
-	sk = fd_to_sock(fd);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
-		return 0;
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) != family)
-		return 0;
 	if (ret == -EINPROGRESS)
 		ret = 0;
-	return emit_connect(WD_HOOK_TRACEPOINT, family, daddr, dport, sk, ret);
+	return submit_connect(WD_HOOK_TRACEPOINT, family, daddr, dport, sk, ret);
 }

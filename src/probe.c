@@ -117,6 +117,17 @@ int wd_probe_set_filters(struct wd_probe *p, const struct wd_filter_maps *m)
 	return fill_filters(p->skel, m);
 }
 
+/* Linux 5.11+: direct task_struct loads in every program type we use. */
+static bool task_btf_supported(void)
+{
+	static int cached = -1;
+
+	if (cached < 0)
+		cached = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+						 BPF_FUNC_get_current_task_btf, NULL) == 1;
+	return cached;
+}
+
 static bool in_variant(const struct variant *v, const char *name)
 {
 	for (size_t i = 0; i < 4 && v->progs[i]; i++)
@@ -142,6 +153,7 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, in_variant(v, bpf_program__name(prog)));
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	skel->rodata->task_btf = task_btf_supported();
 	err = bpf_map__set_max_entries(skel->maps.wd_events, o->ring_bytes);
 	if (err) {
 		snprintf(why, whylen, "ring buffer size %u: %s", o->ring_bytes,

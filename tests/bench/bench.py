@@ -1,0 +1,474 @@
+#!/usr/bin/python3
+"""whodunit benchmark: the agent's cost on a connect-heavy host, side by side
+with the alternatives, plus drain rate, start-up time, memory and latency.
+
+Run as root through `make bench`. Traffic goes to loopback, or to an address
+inside a network namespace this script creates (a veth pair whose peer is
+down: packets are dropped inside the namespace, nothing leaves the machine).
+
+Configurations are interleaved in rounds (A B C ... A B C ...) and every
+result is a ratio to the no-agent baseline of the same round: the machines
+are noisy, so absolute rates across runs mean little.
+"""
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+WHODUNIT = os.path.join(BUILD, "whodunit")
+LOADGEN = os.path.join(BUILD, "bench", "loadgen")
+NETNS = "wdbench-%d" % os.getpid()
+NS_TARGET = "192.0.2.2"   # inside NETNS only (TEST-NET-1, peer link down)
+AGENT_CPU = "0"
+LOAD_CPU = 1
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def sh(*args, **kw):
+    return subprocess.run(list(args), check=True, **kw)
+
+
+# ---- environment ------------------------------------------------------------
+
+def netns_up():
+    sh("ip", "netns", "add", NETNS)
+    for cmd in (["link", "set", "lo", "up"],
+                ["link", "add", "wdb0", "type", "veth", "peer", "name", "wdb1"],
+                ["addr", "add", "192.0.2.1/24", "dev", "wdb0"],
+                ["addr", "add", "192.0.2.2/24", "dev", "wdb1"],
+                ["link", "set", "wdb0", "up"],
+                # wdb1 stays down: the SYN is dropped at wdb0, no ARP needed
+                ["neigh", "add", NS_TARGET, "lladdr", "02:00:00:00:00:02",
+                 "dev", "wdb0", "nud", "permanent"]):
+        sh("ip", "-n", NETNS, *cmd)
+
+
+def netns_down():
+    subprocess.run(["ip", "netns", "del", NETNS], check=False)
+
+
+class Listener:
+    """loadgen -L on loopback, pinned to the load CPU."""
+
+    def __init__(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.proc = subprocess.Popen(
+            [LOADGEN, "-L", "-a", "127.0.0.1", "-p", str(self.port),
+             "-c", str(LOAD_CPU)], stdout=subprocess.PIPE)
+        assert self.proc.stdout.readline().strip() == b"listening"
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+# ---- what runs beside the load --------------------------------------------
+
+class Agent:
+    """whodunit pinned to AGENT_CPU; started when READY=1 arrives."""
+
+    def __init__(self, tmp, config, name="agent"):
+        self.tmp = tmp
+        self.cfg = os.path.join(tmp, name + ".yaml")
+        self.out = os.path.join(tmp, name + ".json")
+        self.err = os.path.join(tmp, name + ".err")
+        with open(self.cfg, "w") as f:
+            f.write(config.replace("@OUT@", self.out))
+        self.proc = None
+
+    def start(self, extra_env=None):
+        sock = os.path.join(self.tmp, "notify-%d.sock" % time.monotonic_ns())
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns.bind(sock)
+        ns.settimeout(20)
+        env = {"NOTIFY_SOCKET": sock}
+        t0 = time.monotonic()
+        with open(self.err, "ab") as errf:
+            self.proc = subprocess.Popen(
+                ["taskset", "-c", AGENT_CPU, WHODUNIT, "-c", self.cfg],
+                env=env, stderr=errf, stdout=subprocess.DEVNULL)
+        try:
+            while b"READY=1" not in ns.recv(4096):
+                pass
+        finally:
+            ns.close()
+            os.unlink(sock)
+        self.ready_s = time.monotonic() - t0
+        return self
+
+    def rss_kib(self, field="VmRSS"):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=10)
+        assert rc == 0, "agent exited %d: %s" % (rc, open(self.err).read())
+        with open(self.err) as f:
+            last = [l for l in f if "exit: seen" in l][-1]
+        c = {}
+        for part in last.split("exit: ")[1].replace(";", ",").split(","):
+            words = part.split()
+            if len(words) >= 2 and words[1].isdigit():
+                c[words[0]] = int(words[1])
+        return c
+
+
+class Bpftrace:
+    def __init__(self, tmp):
+        self.out = os.path.join(tmp, "bpftrace.out")
+
+    def start(self):
+        self.f = open(self.out, "wb")
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", AGENT_CPU, "bpftrace", "-e",
+             'tracepoint:sock:inet_sock_set_state { printf("%d %s\\n", pid, comm); }'],
+            stdout=self.f, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while b"Attaching" not in open(self.out, "rb").read():
+            assert self.proc.poll() is None, open(self.out).read()
+            assert time.monotonic() < deadline, "bpftrace did not attach"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        return self
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=30)
+        self.f.close()
+        return {}
+
+
+class Auditd:
+    """auditd with one rule: every connect(2)."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+
+    @staticmethod
+    def available():
+        if subprocess.run(["which", "auditd"], capture_output=True).returncode:
+            return False, "auditd not installed"
+        r = subprocess.run(["auditctl", "-s"], capture_output=True, text=True)
+        if r.returncode:
+            return False, "audit subsystem unavailable: " + r.stderr.strip()
+        return True, "audit subsystem works (auditctl -s)"
+
+    def start(self):
+        subprocess.run(["pkill", "-x", "auditd"], capture_output=True)
+        self.proc = subprocess.Popen(["taskset", "-c", AGENT_CPU, "auditd", "-n"],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        sh("auditctl", "-D", stdout=subprocess.DEVNULL)
+        sh("auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "connect",
+           "-k", "wdbench", stdout=subprocess.DEVNULL)
+        return self
+
+    def stop(self):
+        sh("auditctl", "-D", stdout=subprocess.DEVNULL)
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        return {}
+
+
+# ---- the load --------------------------------------------------------------
+
+def run_load(workload, seconds, listener, rate=0, logpath=None):
+    if workload == "blocking":
+        argv = [LOADGEN, "-m", "blocking", "-a", "127.0.0.1",
+                "-p", str(listener.port)]
+    else:
+        argv = ["ip", "netns", "exec", NETNS, LOADGEN, "-m", "nonblock",
+                "-a", NS_TARGET, "-p", "9"]
+    argv += ["-d", str(seconds), "-c", str(LOAD_CPU)]
+    if rate:
+        argv += ["-r", str(rate)]
+    if logpath:
+        argv += ["-l", logpath]
+    out = subprocess.run(argv, check=True, capture_output=True).stdout
+    return json.loads(out)
+
+
+REPORT_ALL = "agent:\n  output: file:@OUT@\ntcp_connect: {}\n"
+FILTER_ALL = ("agent:\n  output: file:@OUT@\ntcp_connect:\n  filters:\n"
+              "    - {network: 127.0.0.0/8}\n    - {network: 192.0.2.0/24}\n")
+
+
+def overhead(args, tmp, listener, results):
+    audit_ok, audit_note = Auditd.available()
+    results["audit_note"] = audit_note
+    configs = [("no agent", None),
+               ("whodunit, every connect reported (JSON file)",
+                lambda: Agent(tmp, REPORT_ALL, "report")),
+               ("whodunit, every connect filtered in-kernel",
+                lambda: Agent(tmp, FILTER_ALL, "filter")),
+               ("bpftrace, pid+comm on sock:inet_sock_set_state",
+                lambda: Bpftrace(tmp))]
+    if audit_ok:
+        configs.append(("auditd, connect syscall rule", lambda: Auditd(tmp)))
+    table = {}
+    for workload in ("nonblock", "blocking"):
+        rows = {name: {"ratio": [], "rate": [], "p50": [], "p99": [], "extra": []}
+                for name, _ in configs}
+        for rnd in range(args.rounds):
+            base = None
+            for name, make in configs:
+                runner = make().start() if make else None
+                if isinstance(runner, Agent):
+                    time.sleep(0.3)
+                r = run_load(workload, args.seconds, listener)
+                extra = runner.stop() if runner else {}
+                if isinstance(runner, Agent):
+                    assert extra.get("dropped", 0) == 0 or "report" not in runner.cfg, \
+                        "ring buffer drops during the overhead run: %s" % extra
+                    if "report" in runner.cfg:
+                        assert extra["written"] >= r["connects"], (extra, r)
+                    else:
+                        assert extra["filtered"] >= r["connects"], (extra, r)
+                    os.unlink(runner.out) if os.path.exists(runner.out) else None
+                if base is None:
+                    base = r["rate"]
+                row = rows[name]
+                row["ratio"].append(r["rate"] / base)
+                row["rate"].append(r["rate"])
+                row["p50"].append(r["lat_p50_ns"])
+                row["p99"].append(r["lat_p99_ns"])
+                log("  %-9s round %d  %-48s %9.0f connects/s  x%.3f"
+                    % (workload, rnd + 1, name, r["rate"], r["rate"] / base))
+        table[workload] = rows
+    results["overhead"] = table
+
+
+def drain_rate(args, tmp, results):
+    """Events/s userland drains on one core, measured without the load
+    generator as a limit: the agent is stopped (SIGSTOP) while a burst fills
+    its ring buffer, then continued and timed until the last line is out."""
+    out = {}
+    for sink in ("file", "syslog"):
+        rs = None
+        cfg = "agent:\n  ring_buffer_size: 512M\n"
+        if sink == "file":
+            cfg += "  output: file:@OUT@\n"
+            target = None
+        else:
+            d = tempfile.mkdtemp(prefix="wdrs-", dir=tmp)
+            target = os.path.join(d, "events.log")
+            with open(os.path.join(d, "rs.conf"), "w") as f:
+                f.write('global(workDirectory="%s")\n'
+                        'module(load="imuxsock" SysSock.Use="off")\n'
+                        'input(type="imuxsock" Socket="%s/log" RateLimit.Interval="0")\n'
+                        'template(name="m" type="string" string="%%msg%%\\n")\n'
+                        'if $programname == "whodunit" then action(type="omfile" '
+                        'file="%s" template="m")\n' % (d, d, target))
+            rs = subprocess.Popen(["taskset", "-c", str(LOAD_CPU), "rsyslogd", "-n",
+                                   "-f", os.path.join(d, "rs.conf"),
+                                   "-i", os.path.join(d, "pid")])
+            while not os.path.exists(os.path.join(d, "log")):
+                time.sleep(0.05)
+            cfg += "  syslog_socket: %s/log\n" % d
+        cfg += "tcp_connect: {}\n"
+        agent = Agent(tmp, cfg, "drain-" + sink).start()
+        target = target or agent.out
+        os.kill(agent.proc.pid, signal.SIGSTOP)
+        r = run_load("nonblock", args.drain_seconds, None)
+        n = r["connects"]
+        t0 = time.monotonic()
+        os.kill(agent.proc.pid, signal.SIGCONT)
+        lines = 0
+        while lines < n and time.monotonic() - t0 < 120:
+            time.sleep(0.01)
+            if os.path.exists(target):
+                with open(target, "rb") as f:
+                    lines = f.read().count(b"\n")
+        took = time.monotonic() - t0
+        c = agent.stop()
+        if rs:
+            rs.terminate()
+            rs.wait()
+        out[sink] = {"events": n, "lines": lines, "seconds": took,
+                     "rate": lines / took, "dropped": c.get("dropped"),
+                     "emitted": c.get("emitted")}
+        log("  drain to %-6s %d events in %.2fs: %.0f/s, dropped %s"
+            % (sink, lines, took, lines / took, c.get("dropped")))
+    results["drain"] = out
+
+
+def startup(args, tmp, results):
+    times, own = [], []
+    for _ in range(args.starts):
+        a = Agent(tmp, REPORT_ALL, "start").start()
+        times.append(a.ready_s * 1000)
+        a.stop()
+        with open(a.err) as f:
+            for line in f:
+                if "programs attached in" in line:
+                    last = line
+        own.append(int(last.split("attached in ")[1].split()[0]))
+    results["startup_ms"] = {"median": statistics.median(times),
+                             "min": min(times), "max": max(times),
+                             "own_median": statistics.median(own)}
+    log("  start to READY=1: median %.1f ms" % statistics.median(times))
+
+
+def memory_and_latency(args, tmp, listener, results):
+    a = Agent(tmp, REPORT_ALL, "mem").start()
+    time.sleep(1.0)
+    idle = a.rss_kib()
+    run_load("nonblock", args.seconds, None)
+    hwm = a.rss_kib("VmHWM")
+    a.stop()
+    results["rss_kib"] = {"idle": idle, "peak_under_load": hwm}
+
+    # latency: 10 connects/s, time from connect() to the line in the file
+    a = Agent(tmp, REPORT_ALL, "lat").start()
+    logpath = os.path.join(tmp, "lat.log")
+    p = subprocess.Popen(
+        ["ip", "netns", "exec", NETNS, LOADGEN, "-m", "nonblock", "-a", NS_TARGET,
+         "-p", "9", "-d", str(args.latency_seconds), "-r", "10", "-l", logpath,
+         "-c", str(LOAD_CPU)], stdout=subprocess.DEVNULL)
+    seen, pos, buf, grace = {}, 0, b"", None
+    while True:
+        now = time.time_ns()
+        if os.path.exists(a.out):
+            with open(a.out, "rb") as f:
+                f.seek(pos)
+                data = f.read()
+            pos += len(data)
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            for l in lines:
+                seen.setdefault(json.loads(l)["sport"], now)
+        if p.poll() is not None:
+            grace = grace or time.monotonic()
+            if time.monotonic() - grace > 0.5:  # one more drain period
+                break
+        time.sleep(0.001)
+    a.stop()
+    lat = []
+    with open(logpath) as f:
+        for line in f:
+            t, port = line.split()
+            if int(port) in seen:
+                lat.append((seen[int(port)] - int(t)) / 1e6)
+    lat.sort()
+    n_conn = sum(1 for _ in open(logpath))
+    results["latency_ms"] = {"n": len(lat), "connects": n_conn,
+                             "p50": lat[len(lat) // 2] if lat else None,
+                             "p99": lat[min(len(lat) - 1, len(lat) * 99 // 100)] if lat else None,
+                             "max": lat[-1] if lat else None}
+    log("  latency: %d/%d events, p50 %.1f ms p99 %.1f ms"
+        % (len(lat), n_conn, results["latency_ms"]["p50"] or -1,
+           results["latency_ms"]["p99"] or -1))
+
+
+def fmt_ratio(v):
+    return "%.3f (%.3f..%.3f)" % (statistics.median(v), min(v), max(v))
+
+
+def report(args, results):
+    o = []
+    o.append("Machine: %s, %d CPUs, kernel %s; agent pinned to CPU %s, load to CPU %d."
+             % (platform.node(), os.cpu_count(), platform.release(), AGENT_CPU, LOAD_CPU))
+    o.append("Rounds: %d x %.0f s per configuration, interleaved; ratio = connect rate "
+             "/ no-agent rate of the same round: median (min..max)." % (args.rounds, args.seconds))
+    o.append("")
+    for workload, title in (("nonblock", "non-blocking connect+close, netns target"),
+                            ("blocking", "blocking connect+close, loopback listener")):
+        rows = results["overhead"][workload]
+        o.append("### %s" % title)
+        o.append("")
+        o.append("| configuration | ratio to baseline | connects/s (median) | connect() p50 / p99 µs |")
+        o.append("| --- | --- | --- | --- |")
+        for name, row in rows.items():
+            o.append("| %s | %s | %.0f | %.1f / %.1f |" % (
+                name, fmt_ratio(row["ratio"]), statistics.median(row["rate"]),
+                statistics.median(row["p50"]) / 1000, statistics.median(row["p99"]) / 1000))
+        o.append("")
+    o.append("auditd: %s." % results["audit_note"])
+    o.append("")
+    d = results["drain"]
+    s = results["startup_ms"]
+    r = results["rss_kib"]
+    lat = results["latency_ms"]
+    o.append("| measure | result |")
+    o.append("| --- | --- |")
+    for sink in ("file", "syslog"):
+        o.append("| drain to %s, one core, burst of %d events | %.0f events/s, %d lost (ring drops %s) |"
+                 % (sink, d[sink]["events"], d[sink]["rate"],
+                    d[sink]["events"] - d[sink]["lines"], d[sink]["dropped"]))
+    o.append("| start to attached (READY=1), median of %d | %.1f ms (min %.1f, max %.1f; agent's own count %.0f ms) |"
+             % (args.starts, s["median"], s["min"], s["max"], s["own_median"]))
+    o.append("| RSS idle / peak under load | %.1f MiB / %.1f MiB |"
+             % (r["idle"] / 1024, r["peak_under_load"] / 1024))
+    o.append("| binary size (static, BPF embedded, with debug info) | %.2f MiB |"
+             % (os.path.getsize(WHODUNIT) / 1048576))
+    o.append("| event latency at 10 connects/s, connect() to line in file | p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d/%d events) |"
+             % (lat["p50"], lat["p99"], lat["max"], lat["n"], lat["connects"]))
+    return "\n".join(o)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--drain-seconds", type=float, default=4)
+    ap.add_argument("--starts", type=int, default=20)
+    ap.add_argument("--latency-seconds", type=float, default=10)
+    ap.add_argument("--only", choices=["overhead", "drain", "startup", "misc"])
+    ap.add_argument("--out", default=os.path.join(BUILD, "bench", "results.md"))
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench.py: run as root (it loads BPF and creates a netns)")
+    results = {}
+    netns_up()
+    listener = Listener()
+    try:
+        with tempfile.TemporaryDirectory(prefix="wdb-") as tmp:
+            if args.only in (None, "overhead"):
+                log("overhead (%d rounds):" % args.rounds)
+                overhead(args, tmp, listener, results)
+            if args.only in (None, "drain"):
+                log("drain rate:")
+                drain_rate(args, tmp, results)
+            if args.only in (None, "startup"):
+                log("start-up:")
+                startup(args, tmp, results)
+            if args.only in (None, "misc"):
+                log("memory and latency:")
+                memory_and_latency(args, tmp, listener, results)
+    finally:
+        listener.close()
+        netns_down()
+    if args.only:
+        print(json.dumps(results, indent=1))
+        return
+    text = report(args, results)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(text + "\n")
+    with open(args.out.replace(".md", ".json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

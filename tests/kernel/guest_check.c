@@ -1,0 +1,1302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Guest side of the kernel-matrix harness (tests/kernel/run.sh).
+ *
+ * Runs inside a throw-away VM as a child of /init (pid 1). For each probe
+ * mode (fentry, kprobe, tracepoint, auto) it starts the real agent, makes
+ * TCP connects from a process tree it builds itself (this program -> sh ->
+ * gt_client), and checks the agent's events against the ground truth that
+ * gt_client prints. Traffic goes to loopback only (127.0.0.1, ::1).
+ *
+ * Results go to stdout (the serial console), one line per check:
+ *   WDTEST mode=MODE case=CASE PASS|FAIL detail
+ * then a final
+ *   WDTEST-DONE <passed> <failed>
+ * Extra lines: WDTEST-INFO (facts worth reporting), WDLOG (evidence dumped
+ * on failure: agent stderr, event lines).
+ *
+ *   guest_check [WHODUNIT [GT_CLIENT]]    defaults /whodunit /gt_client
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READY_TIMEOUT_MS 30000
+#define EVENT_TIMEOUT_MS 10000
+#define GT_TIMEOUT_MS 10000
+#define EXIT_TIMEOUT_MS 2000
+#define DUMP_MAX 65536
+
+static const char *whodunit = "/whodunit";
+static const char *gt_client = "/gt_client";
+static int npass, nfail;
+
+/* ---------------------------------------------------------------- output */
+
+/* One write() per line keeps a line in one piece on the console. */
+static void out_line(const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	for (char *p = buf; p < buf + n - 1; p++) /* keep it one line */
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (write(STDOUT_FILENO, buf, (size_t)n) < 0)
+		return;
+}
+
+static void result(const char *mode, const char *cas, bool ok, const char *detail)
+{
+	if (ok)
+		npass++;
+	else
+		nfail++;
+	out_line("WDTEST mode=%s case=%s %s %s", mode, cas, ok ? "PASS" : "FAIL",
+		 detail && *detail ? detail : "-");
+}
+
+/* Append to a bounded "why" buffer. */
+static void addf(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	if (used) {
+		snprintf(buf + used, len - used, "; ");
+		used = strlen(buf);
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Print a file line by line as evidence: WDLOG TAG: line */
+static void dump_file(const char *tag, const char *path)
+{
+	char line[4096];
+	size_t total = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		out_line("WDLOG %s: (cannot open %s: %s)", tag, path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		total += strlen(line);
+		if (total > DUMP_MAX) {
+			out_line("WDLOG %s: ... (truncated at %d bytes)", tag, DUMP_MAX);
+			break;
+		}
+		out_line("WDLOG %s: %s", tag, line);
+	}
+	fclose(f);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static char *read_file(const char *path, size_t *lenp)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (!buf || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* ------------------------------------------------------------ tiny JSON */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+	enum jtype t;
+	bool b;
+	double num;
+	char *s;	   /* J_STR, NUL-terminated (no embedded NUL expected) */
+	size_t n;	   /* J_ARR/J_OBJ: number of items */
+	struct jv **items; /* J_ARR/J_OBJ */
+	char **keys;	   /* J_OBJ */
+};
+
+struct jp {
+	const char *p, *end;
+	int depth;
+};
+
+static void jfree(struct jv *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n; i++) {
+		jfree(v->items[i]);
+		if (v->keys)
+			free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->s);
+	free(v);
+}
+
+static void jws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' ||
+				 *j->p == '\r'))
+		j->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool read_u16(struct jp *j, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (j->end - j->p < 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(j->p[i]);
+
+		if (h < 0)
+			return false;
+		v = v * 16 + (unsigned)h;
+	}
+	j->p += 4;
+	*out = v;
+	return true;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Parses a string starting at the opening quote. */
+static char *jstring(struct jp *j)
+{
+	const char *start;
+	char *out, *o;
+
+	if (j->p >= j->end || *j->p != '"')
+		return NULL;
+	start = ++j->p;
+	/* Output is never longer than the input. */
+	out = malloc((size_t)(j->end - start) + 1);
+	if (!out)
+		return NULL;
+	o = out;
+	while (j->p < j->end && *j->p != '"') {
+		unsigned char c = (unsigned char)*j->p++;
+
+		if (c < 0x20)
+			goto bad; /* raw control byte: invalid JSON */
+		if (c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		if (j->p >= j->end)
+			goto bad;
+		c = (unsigned char)*j->p++;
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			unsigned cp, lo;
+
+			if (!read_u16(j, &cp))
+				goto bad;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
+					goto bad;
+				j->p += 2;
+				if (!read_u16(j, &lo) || lo < 0xdc00 || lo >= 0xe000)
+					goto bad;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp < 0xe000) {
+				goto bad;
+			}
+			o += put_utf8(o, cp);
+			break;
+		}
+		default:
+			goto bad;
+		}
+	}
+	if (j->p >= j->end)
+		goto bad;
+	j->p++; /* closing quote */
+	*o = 0;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static struct jv *jvalue(struct jp *j);
+
+static bool jpush(struct jv *v, struct jv *item, char *key)
+{
+	struct jv **ni = realloc(v->items, (v->n + 1) * sizeof(*ni));
+
+	if (!ni)
+		return false;
+	v->items = ni;
+	if (v->t == J_OBJ) {
+		char **nk = realloc(v->keys, (v->n + 1) * sizeof(*nk));
+
+		if (!nk)
+			return false;
+		v->keys = nk;
+		v->keys[v->n] = key;
+	}
+	v->items[v->n++] = item;
+	return true;
+}
+
+static struct jv *jcontainer(struct jp *j, bool obj)
+{
+	struct jv *v = calloc(1, sizeof(*v));
+
+	if (!v || ++j->depth > 64) {
+		free(v);
+		return NULL;
+	}
+	v->t = obj ? J_OBJ : J_ARR;
+	j->p++; /* [ or { */
+	jws(j);
+	if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
+		j->p++;
+		j->depth--;
+		return v;
+	}
+	for (;;) {
+		char *key = NULL;
+		struct jv *item;
+
+		jws(j);
+		if (obj) {
+			key = jstring(j);
+			if (!key)
+				goto bad;
+			jws(j);
+			if (j->p >= j->end || *j->p != ':') {
+				free(key);
+				goto bad;
+			}
+			j->p++;
+		}
+		item = jvalue(j);
+		if (!item || !jpush(v, item, key)) {
+			free(key);
+			jfree(item);
+			goto bad;
+		}
+		jws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
+			j->p++;
+			j->depth--;
+			return v;
+		}
+		goto bad;
+	}
+bad:
+	jfree(v);
+	return NULL;
+}
+
+static struct jv *jvalue(struct jp *j)
+{
+	struct jv *v;
+
+	jws(j);
+	if (j->p >= j->end)
+		return NULL;
+	switch (*j->p) {
+	case '{':
+		return jcontainer(j, true);
+	case '[':
+		return jcontainer(j, false);
+	case '"': {
+		char *s = jstring(j);
+
+		if (!s)
+			return NULL;
+		v = calloc(1, sizeof(*v));
+		if (!v) {
+			free(s);
+			return NULL;
+		}
+		v->t = J_STR;
+		v->s = s;
+		return v;
+	}
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	if (j->end - j->p >= 4 && !strncmp(j->p, "true", 4)) {
+		v->t = J_BOOL;
+		v->b = true;
+		j->p += 4;
+	} else if (j->end - j->p >= 5 && !strncmp(j->p, "false", 5)) {
+		v->t = J_BOOL;
+		j->p += 5;
+	} else if (j->end - j->p >= 4 && !strncmp(j->p, "null", 4)) {
+		v->t = J_NULL;
+		j->p += 4;
+	} else if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+		char tmp[64], *e;
+		size_t k = 0;
+
+		while (j->p + k < j->end && k < sizeof(tmp) - 1 &&
+		       strchr("+-0123456789.eE", j->p[k]))
+			k++;
+		memcpy(tmp, j->p, k);
+		tmp[k] = 0;
+		v->t = J_NUM;
+		v->num = strtod(tmp, &e);
+		if (e != tmp + k) {
+			free(v);
+			return NULL;
+		}
+		j->p += k;
+	} else {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Parses exactly one JSON value spanning [s, s+len). */
+static struct jv *jparse(const char *s, size_t len)
+{
+	struct jp j = { s, s + len, 0 };
+	struct jv *v = jvalue(&j);
+
+	jws(&j);
+	if (v && j.p != j.end) {
+		jfree(v);
+		return NULL;
+	}
+	return v;
+}
+
+static struct jv *jget(const struct jv *o, const char *key)
+{
+	if (!o || o->t != J_OBJ)
+		return NULL;
+	for (size_t i = 0; i < o->n; i++)
+		if (!strcmp(o->keys[i], key))
+			return o->items[i];
+	return NULL;
+}
+
+static const char *jstr(const struct jv *o, const char *key)
+{
+	const struct jv *v = jget(o, key);
+
+	return v && v->t == J_STR ? v->s : NULL;
+}
+
+static bool jnum(const struct jv *o, const char *key, long long *out)
+{
+	const struct jv *v = jget(o, key);
+
+	if (!v || v->t != J_NUM)
+		return false;
+	*out = (long long)v->num;
+	return true;
+}
+
+/* ------------------------------------------------------------ processes */
+
+struct agent {
+	pid_t pid;
+	char errpath[64];
+	char evpath[64];
+	bool exited;
+	int status;
+};
+
+static pid_t start_agent(struct agent *a, const char *mode, int verbose)
+{
+	char *argv[12];
+	int argc = 0;
+	pid_t pid;
+
+	argv[argc++] = (char *)whodunit;
+	argv[argc++] = "-c";
+	argv[argc++] = "/tmp/wd.yaml";
+	argv[argc++] = "--probe-mode";
+	argv[argc++] = (char *)mode;
+	for (int i = 0; i < verbose; i++)
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+
+	a->exited = false;
+	a->status = 0;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(a->errpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+		int nul = open("/dev/null", O_RDONLY);
+
+		if (fd < 0 || nul < 0)
+			_exit(127);
+		dup2(nul, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		unsetenv("NOTIFY_SOCKET");
+		execv(whodunit, argv);
+		dprintf(fd, "guest_check: exec %s: %s\n", whodunit, strerror(errno));
+		_exit(127);
+	}
+	a->pid = pid;
+	return pid;
+}
+
+static bool reap(struct agent *a, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	if (a->exited)
+		return true;
+	for (;;) {
+		pid_t r = waitpid(a->pid, &a->status, WNOHANG);
+
+		if (r == a->pid) {
+			a->exited = true;
+			return true;
+		}
+		if (r < 0 && errno != EINTR) {
+			a->exited = true;
+			a->status = -1;
+			return true;
+		}
+		if (now_ms() >= deadline)
+			return false;
+		sleep_ms(10);
+	}
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+	if (status == -1)
+		snprintf(buf, len, "unknown status");
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "status 0x%x", status);
+}
+
+/* Last non-empty line of a file, for short failure details. */
+static void last_line(const char *path, char *buf, size_t len)
+{
+	char *text = read_file(path, NULL), *p, *e;
+
+	buf[0] = 0;
+	if (!text)
+		return;
+	e = text + strlen(text);
+	while (e > text && (e[-1] == '\n' || e[-1] == '\r'))
+		*--e = 0;
+	p = strrchr(text, '\n');
+	snprintf(buf, len, "%s", p ? p + 1 : text);
+	free(text);
+}
+
+/*
+ * Waits for "ready: variant NAME" in the agent's stderr.
+ * Returns 0 and fills variant, or -1 (exited: a->exited set; else timeout).
+ */
+static int wait_ready(struct agent *a, char *variant, size_t vlen, char *readyline,
+		      size_t rlen)
+{
+	long long deadline = now_ms() + READY_TIMEOUT_MS;
+
+	for (;;) {
+		char *text = read_file(a->errpath, NULL);
+		char *r = text ? strstr(text, "ready: variant ") : NULL;
+
+		if (r) {
+			char *ls = r, *le;
+			size_t k;
+
+			while (ls > text && ls[-1] != '\n')
+				ls--;
+			le = strchr(r, '\n');
+			/* Only a complete line: the name is then complete too. */
+			if (le) {
+				r += strlen("ready: variant ");
+				k = strcspn(r, ", \n");
+				snprintf(variant, vlen, "%.*s", (int)k, r);
+				snprintf(readyline, rlen, "%.*s", (int)(le - ls), ls);
+				free(text);
+				return 0;
+			}
+		}
+		free(text);
+		if (reap(a, 0))
+			return -1;
+		if (now_ms() >= deadline)
+			return -1;
+		sleep_ms(50);
+	}
+}
+
+struct client {
+	pid_t shpid;
+	int in_w, out_r;
+};
+
+/* this program -> /bin/sh -c '/gt_client ADDR PORT; true' -> gt_client */
+static int spawn_client(struct client *c, const char *addr, int port, char *cmd,
+			size_t cmdlen)
+{
+	int in[2], out[2];
+
+	snprintf(cmd, cmdlen, "%s %s %d", gt_client, addr, port);
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return -1;
+	c->shpid = fork();
+	if (c->shpid < 0)
+		return -1;
+	if (c->shpid == 0) {
+		char script[256];
+
+		snprintf(script, sizeof(script), "%s; true", cmd);
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		execl("/bin/sh", "/bin/sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->in_w = in[1];
+	c->out_r = out[0];
+	return 0;
+}
+
+static void finish_client(struct client *c)
+{
+	int st;
+
+	if (c->in_w >= 0)
+		close(c->in_w);
+	if (c->out_r >= 0)
+		close(c->out_r);
+	c->in_w = c->out_r = -1;
+	if (c->shpid > 0) {
+		long long deadline = now_ms() + 5000;
+
+		while (waitpid(c->shpid, &st, WNOHANG) == 0) {
+			if (now_ms() > deadline) {
+				kill(c->shpid, SIGKILL);
+				waitpid(c->shpid, &st, 0);
+				break;
+			}
+			sleep_ms(10);
+		}
+		c->shpid = 0;
+	}
+}
+
+/* Reads gt_client's one JSON line. */
+static int read_gt_line(int fd, char *buf, size_t len)
+{
+	long long deadline = now_ms() + GT_TIMEOUT_MS;
+	size_t used = 0;
+
+	while (used + 1 < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			return -1;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = read(fd, buf + used, len - used - 1);
+		if (n <= 0)
+			return -1;
+		used += (size_t)n;
+		buf[used] = 0;
+		if (strchr(buf, '\n'))
+			return 0;
+	}
+	return -1;
+}
+
+struct gt {
+	long long pid, ppid, err, sport;
+	char saddr[64];
+};
+
+static bool parse_gt(const char *line, struct gt *g)
+{
+	struct jv *v = jparse(line, strlen(line));
+	const char *s;
+	bool ok;
+
+	ok = v && jnum(v, "pid", &g->pid) && jnum(v, "ppid", &g->ppid) &&
+	     jnum(v, "errno", &g->err) && jnum(v, "sport", &g->sport) &&
+	     (s = jstr(v, "saddr")) != NULL;
+	if (ok)
+		snprintf(g->saddr, sizeof(g->saddr), "%s", s);
+	jfree(v);
+	return ok;
+}
+
+/* --------------------------------------------------------------- events */
+
+/* All complete lines of the event file, parsed; NULL entries were invalid. */
+struct evs {
+	size_t n;
+	struct jv **v;
+	char **raw;
+};
+
+static void evs_free(struct evs *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		jfree(e->v[i]);
+		free(e->raw[i]);
+	}
+	free(e->v);
+	free(e->raw);
+	*e = (struct evs){ 0 };
+}
+
+static void evs_load(struct evs *e, const char *path)
+{
+	char *text = read_file(path, NULL), *p, *nl;
+
+	*e = (struct evs){ 0 };
+	if (!text)
+		return;
+	for (p = text; (nl = strchr(p, '\n')); p = nl + 1) {
+		struct jv **nv;
+		char **nr;
+
+		if (nl == p)
+			continue;
+		nv = realloc(e->v, (e->n + 1) * sizeof(*nv));
+		if (nv)
+			e->v = nv;
+		nr = realloc(e->raw, (e->n + 1) * sizeof(*nr));
+		if (nr)
+			e->raw = nr;
+		if (!nv || !nr)
+			break;
+		e->v[e->n] = jparse(p, (size_t)(nl - p));
+		e->raw[e->n] = strndup(p, (size_t)(nl - p));
+		e->n++;
+	}
+	free(text);
+}
+
+static size_t count_pid(const struct evs *e, long long pid, size_t *first)
+{
+	size_t cnt = 0;
+
+	for (size_t i = 0; i < e->n; i++) {
+		long long p;
+
+		if (e->v[i] && jnum(e->v[i], "pid", &p) && p == pid) {
+			if (!cnt && first)
+				*first = i;
+			cnt++;
+		}
+	}
+	return cnt;
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+#define WANT_STR(obj, key, want)                                                  \
+	do {                                                                      \
+		const char *got_ = jstr((obj), (key));                            \
+		if (!streq(got_, (want)))                                         \
+			addf(why, whylen, "%s=\"%s\" want \"%s\"", (key),         \
+			     got_ ? got_ : "(missing)", (want));                  \
+	} while (0)
+
+#define WANT_NUM(obj, key, want)                                                  \
+	do {                                                                      \
+		long long got_;                                                   \
+		if (!jnum((obj), (key), &got_))                                   \
+			addf(why, whylen, "%s missing", (key));                   \
+		else if (got_ != (long long)(want))                               \
+			addf(why, whylen, "%s=%lld want %lld", (key), got_,       \
+			     (long long)(want));                                  \
+	} while (0)
+
+struct expect {
+	const char *variant; /* the variant that is expected to report */
+	const char *addr;
+	int port;
+	bool refused;
+	const char *family;
+	const char *cmd;     /* leaf cmdline */
+	pid_t shpid;
+	const struct gt *g;
+};
+
+static void check_event(const struct jv *ev, const struct expect *x, char *why,
+			size_t whylen)
+{
+	const struct jv *pt = jget(ev, "proctree"), *tr;
+	char shcmd[300];
+	long long v;
+
+	WANT_STR(ev, "probe", "tcp_connect");
+	WANT_NUM(ev, "pid", x->g->pid);
+	WANT_NUM(ev, "tid", x->g->pid);
+	WANT_NUM(ev, "uid", 0);
+	WANT_STR(ev, "username", "root");
+	WANT_STR(ev, "comm", "gt_client");
+	WANT_STR(ev, "family", x->family);
+	WANT_STR(ev, "daddr", x->addr);
+	WANT_NUM(ev, "port", x->port);
+	WANT_STR(ev, "hook", x->variant);
+	if (!x->refused) {
+		WANT_STR(ev, "error", "");
+		WANT_STR(ev, "saddr", x->g->saddr);
+		WANT_NUM(ev, "sport", x->g->sport);
+	} else if (!strcmp(x->variant, "tracepoint")) {
+		/* README: reported when connect(2) returns, source released. */
+		WANT_STR(ev, "error", "ECONNREFUSED");
+		WANT_STR(ev, "saddr", "0.0.0.0");
+		WANT_NUM(ev, "sport", 0);
+	} else {
+		/* README: fentry/kprobe report when the SYN is sent. */
+		WANT_STR(ev, "error", "");
+		WANT_STR(ev, "saddr", "127.0.0.1");
+		if (!jnum(ev, "sport", &v) || v <= 0 || v > 65535)
+			addf(why, whylen, "sport %lld not a real port (SYN was sent)",
+			     jnum(ev, "sport", &v) ? v : -1LL);
+	}
+	if (!jnum(ev, "netns", &v) || v <= 0)
+		addf(why, whylen, "netns missing or 0");
+
+	tr = jget(ev, "proctree_truncated");
+	if (!tr || tr->t != J_BOOL || tr->b)
+		addf(why, whylen, "proctree_truncated not false");
+	if (!pt || pt->t != J_ARR) {
+		addf(why, whylen, "proctree missing");
+		return;
+	}
+	if (pt->n < 4) {
+		addf(why, whylen, "proctree has %zu entries, want >= 4", pt->n);
+		return;
+	}
+	/* gt_client, its sh, this program, ..., 1 */
+	WANT_NUM(pt->items[0], "pid", x->g->pid);
+	WANT_NUM(pt->items[0], "ppid", x->g->ppid);
+	WANT_STR(pt->items[0], "cmdline", x->cmd);
+	WANT_STR(pt->items[0], "comm", "gt_client");
+	WANT_NUM(pt->items[1], "pid", x->shpid);
+	if (x->g->ppid != x->shpid)
+		addf(why, whylen, "gt_client ppid %lld is not the sh %d (harness?)",
+		     x->g->ppid, (int)x->shpid);
+	snprintf(shcmd, sizeof(shcmd), "/bin/sh -c %s; true", x->cmd);
+	WANT_STR(pt->items[1], "cmdline", shcmd);
+	WANT_NUM(pt->items[2], "pid", getpid());
+	WANT_NUM(pt->items[2], "ppid", getppid());
+	WANT_NUM(pt->items[pt->n - 1], "pid", 1);
+	WANT_NUM(pt->items[pt->n - 1], "ppid", 0);
+	for (size_t i = 0; i + 1 < pt->n; i++) {
+		long long pp, np;
+
+		if (!jnum(pt->items[i], "ppid", &pp) || !jnum(pt->items[i + 1], "pid", &np) ||
+		    pp != np) {
+			addf(why, whylen, "proctree[%zu].ppid does not match proctree[%zu].pid",
+			     i, i + 1);
+			break;
+		}
+	}
+	for (size_t i = 0; i < pt->n; i++) {
+		const struct jv *cm = jget(pt->items[i], "cmdline_missing");
+
+		if (cm && cm->t == J_BOOL && cm->b)
+			addf(why, whylen, "proctree[%zu] cmdline_missing", i);
+	}
+}
+
+/* ----------------------------------------------------------------- tests */
+
+struct listeners {
+	int v4, v6, closed4;
+	int port4, port6, port_refused;
+	char v6err[128];
+};
+
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static int open_v4(bool do_listen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    (do_listen && listen(fd, 64))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_v6(void)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	sin6.sin6_addr = in6addr_loopback;
+	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) || listen(fd, 64)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void drain_accepts(const struct listeners *l)
+{
+	int fds[2] = { l->v4, l->v6 };
+
+	for (int i = 0; i < 2; i++) {
+		int c;
+
+		if (fds[i] < 0)
+			continue;
+		while ((c = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			close(c);
+	}
+}
+
+struct tcase {
+	const char *name;
+	const char *addr;
+	bool v6;
+	bool refused;
+};
+
+static const struct tcase cases[] = {
+	{ "ipv4", "127.0.0.1", false, false },
+	{ "ipv6", "::1", true, false },
+	{ "refused", "127.0.0.1", false, true },
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* Runs one connect case; returns the client pid seen (or -1). */
+static long long run_case(const char *mode, const char *variant, const struct tcase *tc,
+			  const struct listeners *l, const struct agent *a)
+{
+	char why[4096] = "", detail[4200], cmd[200], line[512];
+	struct client c = { .in_w = -1, .out_r = -1 };
+	struct expect x = { 0 };
+	struct gt g = { 0 };
+	struct evs e = { 0 };
+	size_t first = 0, cnt = 0;
+	long long t0, waited = 0;
+	int port;
+
+	port = tc->refused ? l->port_refused : tc->v6 ? l->port6 : l->port4;
+	if (port <= 0) {
+		snprintf(detail, sizeof(detail), "no listener: %s",
+			 tc->v6 ? l->v6err : "IPv4 loopback socket failed");
+		result(mode, tc->name, false, detail);
+		return -1;
+	}
+	if (spawn_client(&c, tc->addr, port, cmd, sizeof(cmd))) {
+		snprintf(detail, sizeof(detail), "spawn client: %s", strerror(errno));
+		result(mode, tc->name, false, detail);
+		return -1;
+	}
+	if (read_gt_line(c.out_r, line, sizeof(line)) || !parse_gt(line, &g)) {
+		finish_client(&c);
+		result(mode, tc->name, false, "gt_client printed no ground truth line");
+		return -1;
+	}
+	drain_accepts(l);
+	if (tc->refused ? g.err != ECONNREFUSED : g.err != 0) {
+		snprintf(detail, sizeof(detail),
+			 "gt_client connect to %s port %d: errno %lld (%s), want %s",
+			 tc->addr, port, g.err, strerror((int)g.err),
+			 tc->refused ? "ECONNREFUSED" : "success");
+		finish_client(&c);
+		result(mode, tc->name, false, detail);
+		return g.pid;
+	}
+
+	/* The event: wait for it while the client is still alive. */
+	t0 = now_ms();
+	for (;;) {
+		evs_load(&e, a->evpath);
+		cnt = count_pid(&e, g.pid, &first);
+		if (cnt || now_ms() - t0 > EVENT_TIMEOUT_MS)
+			break;
+		evs_free(&e);
+		sleep_ms(20);
+	}
+	waited = now_ms() - t0;
+	x.variant = variant;
+	x.addr = tc->addr;
+	x.port = port;
+	x.refused = tc->refused;
+	x.family = tc->v6 ? "ipv6" : "ipv4";
+	x.cmd = cmd;
+	x.shpid = c.shpid;
+	x.g = &g;
+	if (!cnt) {
+		snprintf(detail, sizeof(detail),
+			 "no event for pid %lld (%s port %d) within %d ms; %zu other events",
+			 g.pid, tc->addr, port, EVENT_TIMEOUT_MS, e.n);
+		result(mode, tc->name, false, detail);
+		for (size_t i = 0; i < e.n; i++)
+			out_line("WDLOG mode=%s events: %s", mode, e.raw[i]);
+	} else {
+		check_event(e.v[first], &x, why, sizeof(why));
+		if (why[0]) {
+			snprintf(detail, sizeof(detail), "%s", why);
+			result(mode, tc->name, false, detail);
+			out_line("WDLOG mode=%s case=%s event: %s", mode, tc->name,
+				 e.raw[first]);
+			out_line("WDLOG mode=%s case=%s ground-truth: %s", mode, tc->name,
+				 line);
+		} else {
+			long long sport = -1;
+
+			jnum(e.v[first], "sport", &sport);
+			snprintf(detail, sizeof(detail),
+				 "hook=%s pid=%lld daddr=%s port=%d saddr=%s sport=%lld "
+				 "error=\"%s\" proctree=%zu levels, event after %lld ms",
+				 jstr(e.v[first], "hook"), g.pid, tc->addr, port,
+				 jstr(e.v[first], "saddr"), sport, jstr(e.v[first], "error"),
+				 jget(e.v[first], "proctree")->n, waited);
+			result(mode, tc->name, true, detail);
+		}
+	}
+	evs_free(&e);
+	finish_client(&c);
+	return g.pid;
+}
+
+static void skip_rest(const char *mode, const char *reason)
+{
+	for (size_t i = 0; i < NCASES; i++)
+		result(mode, cases[i].name, false, reason);
+	result(mode, "sigterm", false, reason);
+	result(mode, "events", false, reason);
+}
+
+/*
+ * One mode. Returns the variant the agent reported as attached ("" if none).
+ */
+static void run_mode(const char *mode, const struct listeners *l, char *variant,
+		     size_t vlen, const char *auto_expect)
+{
+	static const char cfg_fmt[] = "agent:\n"
+				      "  output: file:%s\n"
+				      "tcp_connect: {}\n";
+	char cfg[256], readyline[512], detail[1024], st[64], tag[64];
+	long long pids[NCASES];
+	struct agent a = { 0 };
+	struct evs e;
+	bool ok;
+
+	variant[0] = 0;
+	snprintf(a.errpath, sizeof(a.errpath), "/tmp/wd-%s.err", mode);
+	snprintf(a.evpath, sizeof(a.evpath), "/tmp/ev-%s.json", mode);
+	snprintf(tag, sizeof(tag), "mode=%s stderr", mode);
+	unlink(a.evpath);
+	snprintf(cfg, sizeof(cfg), cfg_fmt, a.evpath);
+	if (write_file("/tmp/wd.yaml", cfg)) {
+		snprintf(detail, sizeof(detail), "write /tmp/wd.yaml: %s", strerror(errno));
+		result(mode, "ready", false, detail);
+		skip_rest(mode, "not run: no config");
+		return;
+	}
+
+	start_agent(&a, mode, 0);
+	if (wait_ready(&a, variant, vlen, readyline, sizeof(readyline))) {
+		char last[512];
+
+		if (!a.exited) {
+			kill(a.pid, SIGKILL);
+			reap(&a, 5000);
+			snprintf(st, sizeof(st), "not ready within %d ms", READY_TIMEOUT_MS);
+		} else {
+			describe_status(a.status, st, sizeof(st));
+		}
+		last_line(a.errpath, last, sizeof(last));
+		snprintf(detail, sizeof(detail), "agent %s: %s", st, last);
+		result(mode, "ready", false, detail);
+		dump_file(tag, a.errpath);
+		/* Evidence: the same start with libbpf's messages. */
+		snprintf(a.errpath, sizeof(a.errpath), "/tmp/wd-%s-vv.err", mode);
+		snprintf(tag, sizeof(tag), "mode=%s stderr-vv", mode);
+		start_agent(&a, mode, 2);
+		if (!wait_ready(&a, variant, vlen, readyline, sizeof(readyline))) {
+			out_line("WDTEST-INFO mode=%s became ready with -v -v: %s", mode,
+				 readyline);
+			kill(a.pid, SIGTERM);
+		}
+		if (!reap(&a, READY_TIMEOUT_MS)) {
+			kill(a.pid, SIGKILL);
+			reap(&a, 5000);
+		}
+		dump_file(tag, a.errpath);
+		variant[0] = 0;
+		skip_rest(mode, "not run: agent not ready");
+		return;
+	}
+
+	if (!strcmp(mode, "auto")) {
+		out_line("WDTEST-INFO auto-chose %s", variant);
+		if (auto_expect && *auto_expect)
+			ok = !strcmp(variant, auto_expect);
+		else
+			ok = !strcmp(variant, "fentry") || !strcmp(variant, "kprobe") ||
+			     !strcmp(variant, "tracepoint");
+		snprintf(detail, sizeof(detail),
+			 "auto chose %s (first variant that attached when forced: %s) | %s",
+			 variant, auto_expect && *auto_expect ? auto_expect : "none",
+			 readyline);
+	} else {
+		ok = !strcmp(variant, mode);
+		snprintf(detail, sizeof(detail), "variant %s | %s", variant, readyline);
+	}
+	result(mode, "ready", ok, detail);
+
+	for (size_t i = 0; i < NCASES; i++)
+		pids[i] = run_case(mode, variant, &cases[i], l, &a);
+
+	/* SIGTERM: exit 0 within 2 s. */
+	{
+		long long t0 = now_ms();
+
+		kill(a.pid, SIGTERM);
+		if (reap(&a, EXIT_TIMEOUT_MS)) {
+			describe_status(a.status, st, sizeof(st));
+			ok = a.status != -1 && WIFEXITED(a.status) && WEXITSTATUS(a.status) == 0;
+			snprintf(detail, sizeof(detail), "%s after %lld ms", st, now_ms() - t0);
+		} else {
+			ok = false;
+			snprintf(detail, sizeof(detail), "still running %d ms after SIGTERM",
+				 EXIT_TIMEOUT_MS);
+			kill(a.pid, SIGKILL);
+			reap(&a, 5000);
+		}
+		result(mode, "sigterm", ok, detail);
+	}
+
+	/* After the final drain: every line valid JSON, one event per connect. */
+	{
+		char why[2048] = "";
+		size_t invalid = 0;
+
+		evs_load(&e, a.evpath);
+		for (size_t i = 0; i < e.n; i++)
+			if (!e.v[i] || e.v[i]->t != J_OBJ) {
+				invalid++;
+				out_line("WDLOG mode=%s invalid event line: %s", mode, e.raw[i]);
+			}
+		if (invalid)
+			addf(why, sizeof(why), "%zu of %zu lines are not JSON objects", invalid,
+			     e.n);
+		for (size_t i = 0; i < NCASES; i++) {
+			size_t n;
+
+			if (pids[i] <= 0)
+				continue;
+			n = count_pid(&e, pids[i], NULL);
+			if (n != 1)
+				addf(why, sizeof(why), "case %s (pid %lld): %zu events, want 1",
+				     cases[i].name, pids[i], n);
+		}
+		snprintf(detail, sizeof(detail), "%zu event lines, all valid, one per connect",
+			 e.n);
+		result(mode, "events", !why[0], why[0] ? why : detail);
+		evs_free(&e);
+	}
+
+	/* The agent's messages, for the log. */
+	dump_file(tag, a.errpath);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *modes[] = { "fentry", "kprobe", "tracepoint", "auto" };
+	char variant[32], first_ok[32] = "";
+	struct listeners l = { .v4 = -1, .v6 = -1, .closed4 = -1 };
+
+	if (argc > 1)
+		whodunit = argv[1];
+	if (argc > 2)
+		gt_client = argv[2];
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IONBF, 0);
+
+	out_line("WDTEST-INFO guest_check pid %d ppid %d", (int)getpid(), (int)getppid());
+	l.v4 = open_v4(true);
+	l.port4 = l.v4 >= 0 ? bound_port(l.v4) : -1;
+	l.v6 = open_v6();
+	if (l.v6 < 0)
+		snprintf(l.v6err, sizeof(l.v6err), "IPv6 listener on ::1: %s",
+			 strerror(errno));
+	l.port6 = l.v6 >= 0 ? bound_port(l.v6) : -1;
+	/* Bound but not listening: a connect to it is refused (RST). */
+	l.closed4 = open_v4(false);
+	l.port_refused = l.closed4 >= 0 ? bound_port(l.closed4) : -1;
+	out_line("WDTEST-INFO ports ipv4=%d ipv6=%d refused=%d", l.port4, l.port6,
+		 l.port_refused);
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		bool is_auto = !strcmp(modes[i], "auto");
+
+		run_mode(modes[i], &l, variant, sizeof(variant), is_auto ? first_ok : NULL);
+		if (!is_auto && !first_ok[0] && !strcmp(variant, modes[i]))
+			snprintf(first_ok, sizeof(first_ok), "%s", variant);
+	}
+	out_line("WDTEST-DONE %d %d", npass, nfail);
+	return nfail ? 1 : 0;
+}
