@@ -21,6 +21,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+	sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+	exit 0
+fi
 WHODUNIT=${1:-${WHODUNIT:-build/whodunit}}
 GT_CLIENT=${2:-${GT_CLIENT:-build/tests/gt_client}}
 CACHE_DIR=${3:-${CACHE_DIR:-build/kernel-cache}}
@@ -163,6 +167,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	sleep 0.2
 done
 echo "WDTEST-INFO lo: $(ip -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')"
+echo "WDTEST-INFO links: $(ip -o link | awk -F': ' '{print $2}' | tr '\n' ' ')"
 [ -e /sys/kernel/btf/vmlinux ] || echo "WDTEST-INFO no /sys/kernel/btf/vmlinux"
 /guest_check /whodunit /gt_client
 rc=$?
@@ -185,7 +190,7 @@ t_boot=$(date +%s.%N)
 set +e
 {
 	timeout -k 10 "$TIMEOUT" "$QEMU" -accel "$ACCEL" -smp 2 -m 1024 \
-		-nographic -no-reboot \
+		-nographic -no-reboot -nic none \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 ${WD_VM_APPEND:-}" </dev/null 2>&1
 	echo "$?" >"$RUN_DIR/qemu.rc"
