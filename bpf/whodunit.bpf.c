@@ -61,6 +61,13 @@ struct {
 	__type(value, struct wd_connect_event);
 } wd_scratch SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_proc_event);
+} wd_proc_scratch SEC(".maps");
+
 /* ---- filters: sized and filled by userland from the config ---- */
 
 struct {
@@ -226,10 +233,10 @@ static __always_inline void read_source(struct wd_connect_event *e,
 		return;
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	if (e->family == AF_INET)
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_rcv_saddr);
+		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
 	else
-		BPF_CORE_READ_INTO(&e->saddr, sk,
-				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		bpf_core_read(e->saddr, 16,
+			      &sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 }
 
 /* The config's verdict on a destination (wd_filter.h defines it). */
@@ -351,12 +358,13 @@ static __always_inline void read_sockaddr(struct sockaddr *uaddr, __u16 family,
 	if (family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)uaddr;
 
-		BPF_CORE_READ_INTO(daddr, in, sin_addr.s_addr);
+		/* Explicit sizes: BPF_CORE_READ_INTO copies sizeof(*daddr) == 1. */
+		bpf_core_read(daddr, 4, &in->sin_addr.s_addr);
 		*dport = bpf_ntohs(BPF_CORE_READ(in, sin_port));
 	} else {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)uaddr;
 
-		BPF_CORE_READ_INTO(daddr, in6, sin6_addr.in6_u.u6_addr8);
+		bpf_core_read(daddr, 16, &in6->sin6_addr.in6_u.u6_addr8);
 		*dport = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
 	}
 }
@@ -549,4 +557,114 @@ int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (ret == -EINPROGRESS)
 		ret = 0;
 	return submit_connect(WD_HOOK_TRACEPOINT, family, daddr, dport, sk, ret);
+}
+
+/* ---- process lifecycle: feeds userland's process cache ----------------- */
+
+/*
+ * tp_btf programs, loaded with every connect variant (tp_btf works on every
+ * kernel whodunit runs on: BTF and ring buffers imply 5.8+).
+ */
+static __always_inline __u32 task_loginuid(struct task_struct *t, __u32 *flags)
+{
+	if (bpf_core_field_exists(t->loginuid))
+		return t->loginuid.val;
+	*flags |= WD_PF_NO_LOGINUID;
+	return (__u32)-1;
+}
+
+static __always_inline struct wd_proc_event *proc_event(__u16 type,
+							 struct task_struct *t)
+{
+	struct wd_proc_event *e;
+	__u32 zero = 0;
+
+	e = bpf_map_lookup_elem(&wd_proc_scratch, &zero);
+	if (!e)
+		return NULL;
+	e->hdr.type = type;
+	e->hdr.hook = 0;
+	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	e->pid = t->tgid;
+	e->start_ns = t->group_leader->start_boottime;
+	e->ppid = 0;
+	e->parent_start_ns = 0;
+	e->uid = t->real_cred->uid.val;
+	e->flags = 0;
+	e->loginuid = task_loginuid(t, &e->flags);
+	e->args_len = 0;
+	e->_pad = 0;
+	bpf_probe_read_kernel(e->comm, sizeof(e->comm), t->group_leader->comm);
+	return e;
+}
+
+static __always_inline void proc_submit(struct wd_proc_event *e, __u32 size)
+{
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	e->hdr.size = size;
+	if (bpf_ringbuf_output(&wd_events, e, size, wakeup_flags(size))) {
+		struct wd_counters *c = counters();
+
+		if (c)
+			c->proc_dropped++;
+	}
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(wd_proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct task_struct *p = child->real_parent->group_leader;
+	struct wd_proc_event *e;
+
+	if (child->pid != child->tgid) /* a new thread, not a process */
+		return 0;
+	e = proc_event(WD_EV_FORK, child);
+	if (!e)
+		return 0;
+	/* The child is not fully set up yet: its start time is, its leader is. */
+	e->start_ns = child->start_boottime;
+	e->ppid = p->tgid;
+	e->parent_start_ns = p->start_boottime;
+	proc_submit(e, WD_PROC_EVENT_FIXED);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(wd_proc_exec, struct task_struct *t, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct wd_proc_event *e = proc_event(WD_EV_EXEC, t);
+	unsigned long start, end, len;
+
+	if (!e)
+		return 0;
+	if (bpf_probe_read_kernel_str(e->data, WD_PATH_MAX, bprm->filename) == WD_PATH_MAX)
+		e->flags |= WD_PF_PATH_TRUNCATED;
+	start = t->mm->arg_start;
+	end = t->mm->arg_end;
+	len = end > start ? end - start : 0;
+	if (len > WD_ARGS_MAX) {
+		len = WD_ARGS_MAX;
+		e->flags |= WD_PF_ARGS_TRUNCATED;
+	}
+	if (len && bpf_probe_read_user(e->data + WD_PATH_MAX, len, (void *)start))
+		len = 0;
+	e->args_len = (__u16)len;
+	proc_submit(e, WD_PROC_EVENT_FIXED + WD_PATH_MAX + (__u32)len);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(wd_proc_exit, struct task_struct *t)
+{
+	struct wd_proc_event *e;
+
+	/* Only the last thread's exit ends the process. */
+	if (t->signal->live.counter != 0)
+		return 0;
+	e = proc_event(WD_EV_EXIT, t);
+	if (e)
+		proc_submit(e, WD_PROC_EVENT_FIXED);
+	return 0;
 }

@@ -20,6 +20,9 @@
 /* Event types (wd_event_hdr.type). */
 enum wd_event_type {
 	WD_EV_TCP_CONNECT = 1,
+	WD_EV_FORK = 2, /* a new process (not a thread) */
+	WD_EV_EXEC = 3, /* a process replaced its image */
+	WD_EV_EXIT = 4, /* the last thread of a process exited */
 };
 
 /* Which attach variant produced an event (wd_event_hdr.hook). */
@@ -73,12 +76,43 @@ struct wd_connect_event {
 	struct wd_proc tree[WD_MAX_DEPTH]; /* tree[0] is the caller */
 };
 
+/* wd_proc_event.flags */
+#define WD_PF_ARGS_TRUNCATED (1u << 0) /* argument area longer than WD_ARGS_MAX */
+#define WD_PF_PATH_TRUNCATED (1u << 1)
+#define WD_PF_NO_LOGINUID (1u << 2)    /* kernel without audit: loginuid unknown */
+
+#define WD_ARGS_MAX 4096 /* bytes of the argument area kept at exec */
+#define WD_PATH_MAX 256  /* bytes of the executable path kept at exec */
+
+/*
+ * Process lifecycle record. Variable length: exec records carry the path
+ * (WD_PATH_MAX bytes, NUL-terminated) then args_len bytes of the argument
+ * area (NUL-separated); fork and exit records stop at data.
+ */
+struct wd_proc_event {
+	struct wd_event_hdr hdr;
+	__u64 start_ns;        /* this process's start_boottime */
+	__u64 parent_start_ns; /* fork: the parent process's start_boottime */
+	__u32 pid;             /* tgid */
+	__u32 ppid;            /* fork: tgid of the parent (real_parent) */
+	__u32 uid;
+	__u32 loginuid;        /* (__u32)-1 when unset */
+	__u32 flags;           /* WD_PF_* */
+	__u16 args_len;
+	__u16 _pad;
+	char comm[WD_COMM_LEN];
+	char data[WD_PATH_MAX + WD_ARGS_MAX];
+};
+
+#define WD_PROC_EVENT_FIXED 72u
+
 /* Per-CPU counters (map wd_counters), summed by userland. */
 struct wd_counters {
 	__u64 seen;     /* connects the hooks saw */
 	__u64 filtered; /* dropped in the kernel by the filters */
 	__u64 emitted;  /* written to the ring buffer */
 	__u64 dropped;  /* lost because the ring buffer was full */
+	__u64 proc_dropped; /* fork/exec/exit records lost (ring full) */
 };
 
 /* Per-CPU ring-buffer wakeup state (map wd_wakeup). */
@@ -96,6 +130,8 @@ _Static_assert(__builtin_offsetof(struct wd_connect_event, tree) ==
 _Static_assert(sizeof(struct wd_connect_event) ==
 		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
 	       "wd_connect_event ABI");
-_Static_assert(sizeof(struct wd_counters) == 32, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_counters) == 40, "wd_counters ABI");
+_Static_assert(__builtin_offsetof(struct wd_proc_event, data) == WD_PROC_EVENT_FIXED,
+	       "wd_proc_event ABI");
 
 #endif /* WD_ABI_H */

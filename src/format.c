@@ -85,57 +85,91 @@ static void put_error(struct wd_buf *b, int err)
 		wd_buf_printf(b, "\"E%d\"", -err);
 }
 
-static void put_proc(struct wd_buf *b, const struct wd_proc *p,
+static void put_user(struct wd_buf *b, const char *key, uint32_t uid,
 		     struct wd_enrich *en)
 {
-	char comm[WD_COMM_LEN + 1], uidbuf[16];
-	const struct wd_pinfo *pi;
-	const char *user;
+	char buf[16];
+	const char *name = wd_users_name_or_uid(en->users, uid, buf, sizeof(buf));
 
-	memcpy(comm, p->comm, WD_COMM_LEN);
-	comm[WD_COMM_LEN] = '\0';
-	pi = wd_pcache_get(en->pcache, p->pid, p->start_ns, comm);
-	user = wd_users_name_or_uid(en->users, p->uid, uidbuf, sizeof(uidbuf));
+	wd_json_key(b, key, false);
+	wd_json_str(b, name, strlen(name));
+}
 
-	wd_buf_printf(b, "{\"pid\":%u,\"ppid\":%u", p->pid, p->ppid);
+static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
+		     struct wd_enrich *en)
+{
+	const struct wd_pnode *n = ln->node;
+	const struct wd_proc *k = ln->kernel;
+	char kcomm[WD_COMM_LEN + 1] = "";
+	const char *comm;
+	uint64_t start;
+	uint32_t uid;
+
+	if (k) {
+		memcpy(kcomm, k->comm, WD_COMM_LEN);
+		kcomm[WD_COMM_LEN] = '\0';
+	}
+	/* The kernel's view at the time of the event is the current one. */
+	comm = k ? kcomm : n->comm;
+	uid = k ? k->uid : n->uid;
+	/* The kernel's start time is exact; a table entry may know the tick only. */
+	start = n && !(n->coarse && k) ? n->start_ns : k->start_ns;
+
+	wd_buf_printf(b, "{\"pid\":%u,\"ppid\":%u", n ? n->pid : k->pid,
+		      n ? n->ppid : k->ppid);
 	wd_json_key(b, "cmdline", false);
-	if (pi->cmdline)
-		wd_json_str(b, pi->cmdline, pi->len);
+	if (n && n->cmdline)
+		wd_json_str(b, n->cmdline, n->cmdline_len);
 	else
 		wd_json_str(b, comm, strlen(comm));
-	wd_json_key(b, "username", false);
-	wd_json_str(b, user, strlen(user));
-	wd_buf_printf(b, ",\"uid\":%u", p->uid);
+	put_user(b, "username", uid, en);
+	wd_buf_printf(b, ",\"uid\":%u", uid);
+	if (n && n->loginuid != WD_LOGINUID_UNSET) {
+		wd_buf_printf(b, ",\"loginuid\":%u", n->loginuid);
+		put_user(b, "loginname", n->loginuid, en);
+	}
 	wd_json_key(b, "comm", false);
 	wd_json_str(b, comm, strlen(comm));
+	if (n && n->exe) {
+		wd_json_key(b, "exe", false);
+		wd_json_str(b, n->exe, strlen(n->exe));
+	}
 	wd_json_key(b, "start_time", false);
-	wd_format_time(b, (int64_t)p->start_ns + en->boot_to_real_ns);
-	if (!pi->cmdline)
+	wd_format_time(b, (int64_t)start + en->boot_to_real_ns);
+	if (!n || !n->cmdline)
 		wd_buf_puts(b, ",\"cmdline_missing\":true");
-	else if (pi->truncated)
+	else if (n->cmdline_truncated)
 		wd_buf_puts(b, ",\"cmdline_truncated\":true");
+	if (n && n->exited)
+		wd_buf_puts(b, ",\"exited\":true");
+	if (ln->reparented)
+		wd_buf_printf(b, ",\"reparented\":true,\"current_ppid\":%u", ln->current_ppid);
 	wd_buf_putc(b, '}');
 }
+
+static const char *const source_names[] = {
+	[WD_ANC_CACHE] = "cache",
+	[WD_ANC_PROC] = "proc",
+	[WD_ANC_PARTIAL] = "partial",
+};
 
 void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		       struct wd_enrich *en)
 {
 	int family = e->family == AF_INET ? AF_INET : AF_INET6;
 	uint32_t pid = e->depth ? e->tree[0].pid : 0;
+	struct wd_lineage *lin = en->lineage;
 	unsigned int hook = e->hdr.hook;
-	char uidbuf[16];
-	const char *user;
 
 	if (hook >= sizeof(hook_names) / sizeof(hook_names[0]))
 		hook = WD_HOOK_NONE;
-	user = wd_users_name_or_uid(en->users, e->uid, uidbuf, sizeof(uidbuf));
+	wd_lineage_build(en->ptable, e, lin);
 
 	wd_buf_puts(b, "{\"timestamp\":");
 	wd_format_time(b, (int64_t)e->hdr.ts_ns + en->boot_to_real_ns);
 	wd_buf_printf(b, ",\"probe\":\"tcp_connect\",\"pid\":%u,\"tid\":%u,\"uid\":%u",
 		      pid, e->tid, e->uid);
-	wd_json_key(b, "username", false);
-	wd_json_str(b, user, strlen(user));
+	put_user(b, "username", e->uid, en);
 	wd_json_key(b, "comm", false);
 	put_comm(b, e->comm);
 	wd_buf_printf(b, ",\"family\":\"%s\"", family == AF_INET ? "ipv4" : "ipv6");
@@ -149,12 +183,19 @@ void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 	put_error(b, e->error);
 	wd_buf_printf(b, ",\"hook\":\"%s\",\"netns\":%u,\"cgroup_id\":%llu",
 		      hook_names[hook], e->netns, (unsigned long long)e->cgroup_id);
-	wd_buf_puts(b, ",\"proctree\":[");
-	for (unsigned int i = 0; i < e->depth && i < WD_MAX_DEPTH; i++) {
+	wd_buf_printf(b, ",\"ancestry\":\"%s\",\"proctree\":[", source_names[lin->source]);
+	for (size_t i = 0; i < lin->n; i++) {
 		if (i)
 			wd_buf_putc(b, ',');
-		put_proc(b, &e->tree[i], en);
+		put_node(b, &lin->v[i], en);
 	}
-	wd_buf_printf(b, "],\"proctree_truncated\":%s}",
-		      e->flags & WD_F_TRUNCATED ? "true" : "false");
+	wd_buf_printf(b, "],\"proctree_truncated\":%s", lin->truncated ? "true" : "false");
+	if (lin->reparented) {
+		/* The chain as the kernel sees it now, for comparison. */
+		wd_buf_puts(b, ",\"kernel_ancestry\":[");
+		for (unsigned int i = 0; i < e->depth && i < WD_MAX_DEPTH; i++)
+			wd_buf_printf(b, "%s%u", i ? "," : "", e->tree[i].pid);
+		wd_buf_putc(b, ']');
+	}
+	wd_buf_putc(b, '}');
 }

@@ -7,14 +7,15 @@
 #include <stdint.h>
 
 #include "json.h"
-#include "pcache.h"
+#include "ptable.h"
 #include "users.h"
 #include "wd_abi.h"
 
 struct wd_enrich {
-	struct wd_pcache *pcache;
+	struct wd_ptable *ptable;
 	struct wd_users *users;
-	int64_t boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	int64_t boot_to_real_ns;   /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	struct wd_lineage *lineage; /* scratch space, WD_LINEAGE_MAX nodes */
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */
@@ -24,7 +25,7 @@ int64_t wd_boot_to_real_ns(void);
 void wd_format_time(struct wd_buf *b, int64_t real_ns);
 
 /*
- * Check that data[0..size) is a well-formed record from the kernel.
+ * Check that data[0..size) is a well-formed connect record from the kernel.
  * 0 or -EBADMSG.
  */
 int wd_event_check(const void *data, size_t size);

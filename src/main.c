@@ -26,7 +26,7 @@
 #include "log.h"
 #include "notify.h"
 #include "output.h"
-#include "pcache.h"
+#include "ptable.h"
 #include "probe.h"
 #include "users.h"
 
@@ -40,7 +40,8 @@ struct agent {
 	struct wd_config cfg;
 	struct wd_sink sink;
 	struct wd_probe probe;
-	struct wd_pcache pcache;
+	struct wd_ptable ptable;
+	struct wd_lineage lineage;
 	struct wd_users users;
 	struct wd_enrich enrich;
 	struct wd_filter_maps filters;
@@ -182,9 +183,14 @@ static int set_output_override(struct wd_config *cfg, const char *spec)
 
 static int on_event(void *ctx, void *data, size_t size)
 {
+	const struct wd_event_hdr *h = data;
 	struct agent *a = ctx;
 	int err;
 
+	if (size >= sizeof(*h) && h->type >= WD_EV_FORK && h->type <= WD_EV_EXIT) {
+		wd_ptable_apply(&a->ptable, data, size);
+		return 0;
+	}
 	if (wd_event_check(data, size)) {
 		a->malformed++;
 		return 0;
@@ -244,12 +250,18 @@ static void log_stats(struct agent *a, const char *when)
 	if (wd_probe_counters(&a->probe, &c))
 		return;
 	wd_info("%s: seen %llu, filtered %llu, emitted %llu, dropped %llu (ring full); "
-		"written %llu, output errors %llu, malformed %llu; /proc reads %llu",
+		"written %llu, output errors %llu, malformed %llu; process table %zu "
+		"(max %zu), evictions %llu, lineage breaks %llu, full %llu, "
+		"process records lost %llu, /proc reads %llu",
 		when, (unsigned long long)c.seen, (unsigned long long)c.filtered,
 		(unsigned long long)c.emitted, (unsigned long long)c.dropped,
 		(unsigned long long)a->sink.written, (unsigned long long)a->sink_errors,
-		(unsigned long long)a->malformed,
-		(unsigned long long)a->pcache.proc_reads);
+		(unsigned long long)a->malformed, a->ptable.count, a->ptable.max,
+		(unsigned long long)a->ptable.evictions,
+		(unsigned long long)a->ptable.lineage_breaks,
+		(unsigned long long)a->ptable.full,
+		(unsigned long long)c.proc_dropped,
+		(unsigned long long)a->ptable.proc_reads);
 }
 
 static void drain(struct agent *a)
@@ -329,6 +341,7 @@ int main(int argc, char **argv)
 	struct wd_probe_opts po = { 0 };
 	int64_t t0 = mono_ns();
 	int ret, sfd = -1, tfd = -1, err;
+	size_t seeded;
 	sigset_t mask;
 	char why[1024];
 
@@ -385,7 +398,7 @@ int main(int argc, char **argv)
 		ret = EX_CANTCREAT;
 		goto out;
 	}
-	err = wd_pcache_init(&a.pcache, "/proc", 4096);
+	err = wd_ptable_init(&a.ptable, "/proc", a.cfg.process_cache_size);
 	if (!err)
 		err = wd_users_init(&a.users, "/etc/passwd");
 	if (err) {
@@ -393,7 +406,8 @@ int main(int argc, char **argv)
 		ret = EX_OSERR;
 		goto out;
 	}
-	a.enrich = (struct wd_enrich){ .pcache = &a.pcache, .users = &a.users };
+	a.enrich = (struct wd_enrich){ .ptable = &a.ptable, .users = &a.users,
+				       .lineage = &a.lineage };
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -423,10 +437,12 @@ int main(int argc, char **argv)
 		ret = EX_UNAVAILABLE;
 		goto out;
 	}
-	wd_info("ready: variant %s, %d programs attached in %lld ms; config %s; "
-		"output %s", wd_hook_name(a.probe.hook), a.probe.nprogs,
-		(long long)((mono_ns() - t0) / 1000000), a.cfg.source,
-		a.cfg.output ? a.cfg.output : "syslog");
+	/* Attached first, then seeded: no process falls between the two. */
+	seeded = wd_ptable_seed(&a.ptable);
+	wd_info("ready: variant %s, %d programs attached in %lld ms; %zu processes "
+		"known; config %s; output %s", wd_hook_name(a.probe.hook),
+		a.probe.nprogs, (long long)((mono_ns() - t0) / 1000000), seeded,
+		a.cfg.source, a.cfg.output ? a.cfg.output : "syslog");
 	wd_notify("READY=1");
 
 	ret = run_loop(&a, sfd, tfd);
@@ -441,8 +457,8 @@ out:
 		close(tfd);
 	wd_sink_close(&a.sink);
 	wd_users_free(&a.users);
-	if (a.pcache.slot)
-		wd_pcache_free(&a.pcache);
+	if (a.ptable.bucket)
+		wd_ptable_free(&a.ptable);
 	wd_buf_free(&a.line);
 	wd_filter_maps_free(&a.filters);
 	wd_config_free(&a.cfg);

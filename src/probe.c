@@ -128,8 +128,16 @@ static bool task_btf_supported(void)
 	return cached;
 }
 
+/* Programs loaded with every variant: the process lifecycle. */
+static const char *const common_progs[] = {
+	"wd_proc_fork", "wd_proc_exec", "wd_proc_exit", NULL,
+};
+
 static bool in_variant(const struct variant *v, const char *name)
 {
+	for (size_t i = 0; common_progs[i]; i++)
+		if (!strcmp(common_progs[i], name))
+			return true;
 	for (size_t i = 0; i < 4 && v->progs[i]; i++)
 		if (!strcmp(v->progs[i], name))
 			return true;
@@ -273,6 +281,7 @@ int wd_probe_counters(const struct wd_probe *p, struct wd_counters *sum)
 		sum->filtered += v[i].filtered;
 		sum->emitted += v[i].emitted;
 		sum->dropped += v[i].dropped;
+		sum->proc_dropped += v[i].proc_dropped;
 	}
 	free(v);
 	return err;

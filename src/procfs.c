@@ -145,3 +145,48 @@ ssize_t wd_read_cmdline(const char *root, pid_t pid, char *buf, size_t cap,
 		return n;
 	return (ssize_t)wd_cmdline_join(buf, (size_t)n);
 }
+
+int wd_read_ids(const char *root, pid_t pid, uint32_t *uid, uint32_t *loginuid)
+{
+	char text[4096], *line;
+	bool more;
+	ssize_t n;
+	int fd;
+
+	*loginuid = 0xffffffffu;
+	fd = open_proc_file(root, pid, "loginuid");
+	if (fd >= 0) {
+		n = read_all(fd, text, sizeof(text) - 1, &more);
+		close(fd);
+		if (n > 0) {
+			text[n] = '\0';
+			*loginuid = (uint32_t)strtoul(text, NULL, 10);
+		}
+	}
+	fd = open_proc_file(root, pid, "status");
+	if (fd < 0)
+		return fd;
+	n = read_all(fd, text, sizeof(text) - 1, &more);
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	text[n] = '\0';
+	line = strstr(text, "\nUid:");
+	if (!line)
+		return -EINVAL;
+	*uid = (uint32_t)strtoul(line + 5, NULL, 10);
+	return 0;
+}
+
+char *wd_read_exe(const char *root, pid_t pid)
+{
+	char path[256], target[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", root, (int)pid);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	return strdup(target);
+}

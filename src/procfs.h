@@ -30,6 +30,14 @@ int wd_read_stat(const char *root, pid_t pid, struct wd_stat *st);
 ssize_t wd_read_cmdline(const char *root, pid_t pid, char *buf, size_t cap,
 			bool *truncated);
 
+/*
+ * Real uid (from status) and loginuid of ROOT/PID; loginuid stays
+ * 0xffffffff when unset or unknown. 0 or negative errno.
+ */
+int wd_read_ids(const char *root, pid_t pid, uint32_t *uid, uint32_t *loginuid);
+/* Target of ROOT/PID/exe (malloc'ed), or NULL. */
+char *wd_read_exe(const char *root, pid_t pid);
+
 /* Convert the kernel's NUL-separated argument area in place; returns len. */
 size_t wd_cmdline_join(char *buf, size_t len);
 

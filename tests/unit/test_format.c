@@ -11,7 +11,8 @@
 #include "format.h"
 
 static char root[] = "/tmp/wd-fmt-XXXXXX";
-static struct wd_pcache pc;
+static struct wd_ptable pt;
+static struct wd_lineage lin;
 static struct wd_users users;
 static struct wd_enrich en;
 
@@ -45,9 +46,9 @@ static void setup(void)
 	static const char pw[] = "root:x:0:0::/:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n";
 
 	cr_assert(mkdtemp(root));
-	cr_assert_eq(wd_pcache_init(&pc, root, 64), 0);
+	cr_assert_eq(wd_ptable_init(&pt, root, 64), 0);
 	cr_assert_eq(wd_users_parse(&users, pw, sizeof(pw) - 1), 0);
-	en = (struct wd_enrich){ .pcache = &pc, .users = &users,
+	en = (struct wd_enrich){ .ptable = &pt, .users = &users, .lineage = &lin,
 				 /* boot at 2026-11-30T00:00:00Z */
 				 .boot_to_real_ns = 1795996800LL * 1000000000LL };
 }
@@ -56,7 +57,7 @@ static void teardown(void)
 {
 	char cmd[600];
 
-	wd_pcache_free(&pc);
+	wd_ptable_free(&pt);
 	wd_users_free(&users);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	cr_assert(system(cmd) == 0);
@@ -109,7 +110,7 @@ Test(format, full_event)
 		"\"comm\":\"curl-worker\",\"family\":\"ipv4\",\"daddr\":\"93.184.216.34\","
 		"\"port\":443,\"saddr\":\"10.1.2.3\",\"sport\":40000,"
 		"\"error\":\"ECONNREFUSED\",\"hook\":\"tracepoint\",\"netns\":4026531840,"
-		"\"cgroup_id\":77,\"proctree\":["
+		"\"cgroup_id\":77,\"ancestry\":\"partial\",\"proctree\":["
 		"{\"pid\":300,\"ppid\":200,\"cmdline\":\"curl -s https://x/\\\"q\\\"\","
 		"\"username\":\"alice\",\"uid\":1000,\"comm\":\"curl\","
 		"\"start_time\":\"2026-11-30T00:01:00.000000Z\"},"

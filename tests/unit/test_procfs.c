@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pcache.h"
 #include "procfs.h"
 
 static char root[] = "/tmp/wd-fakeproc-XXXXXX";
@@ -133,57 +132,24 @@ Test(procfs, cmdline_empty_for_kernel_threads)
 	cr_assert_eq(wd_read_cmdline(root, 52, buf, sizeof(buf), &tr), 0);
 }
 
-Test(procfs, pcache_reads_once_and_checks_start_time)
+Test(procfs, ids_and_exe)
 {
-	struct wd_pcache c;
-	const struct wd_pinfo *pi;
-	uint64_t tick;
+	uint32_t uid = 0, luid = 0;
+	char path[512], *exe;
 
-	cr_assert_eq(wd_pcache_init(&c, root, 64), 0);
-	tick = c.ns_per_tick;
-	put_stat(60, "sh", 1, 500);
-	put(60, "cmdline", "sh\0-c\0x\0", 8);
-	pi = wd_pcache_get(&c, 60, 500 * tick + 3, "sh");
-	cr_assert_not_null(pi->cmdline);
-	cr_assert_eq(pi->len, 7);
-	cr_assert(memcmp(pi->cmdline, "sh -c x", 7) == 0);
-	cr_assert_eq(c.proc_reads, 1);
-	/* A hit: /proc is not read again, even when it changed. */
-	put(60, "cmdline", "other\0", 6);
-	pi = wd_pcache_get(&c, 60, 500 * tick + 3, "sh");
-	cr_assert(memcmp(pi->cmdline, "sh -c x", 7) == 0);
-	cr_assert_eq(c.proc_reads, 1);
-	cr_assert_eq(c.hits, 1);
-	wd_pcache_free(&c);
-}
-
-Test(procfs, pcache_reused_pid_is_not_misattributed)
-{
-	struct wd_pcache c;
-	const struct wd_pinfo *pi;
-
-	cr_assert_eq(wd_pcache_init(&c, root, 64), 0);
-	/* /proc now holds a newer process with the same pid. */
-	put_stat(61, "impostor", 1, 900);
-	put(61, "cmdline", "impostor\0", 9);
-	pi = wd_pcache_get(&c, 61, 100 * c.ns_per_tick, "victim");
-	cr_assert_null(pi->cmdline);
-	wd_pcache_free(&c);
-}
-
-Test(procfs, pcache_exec_changes_comm_and_refreshes)
-{
-	struct wd_pcache c;
-	const struct wd_pinfo *pi;
-
-	cr_assert_eq(wd_pcache_init(&c, root, 64), 0);
-	put_stat(62, "bash", 1, 10);
-	put(62, "cmdline", "bash\0", 5);
-	pi = wd_pcache_get(&c, 62, 10 * c.ns_per_tick, "bash");
-	cr_assert(memcmp(pi->cmdline, "bash", 4) == 0);
-	put(62, "cmdline", "nc\0-e\0", 6);
-	pi = wd_pcache_get(&c, 62, 10 * c.ns_per_tick, "nc");
-	cr_assert_eq(pi->len, 5);
-	cr_assert(memcmp(pi->cmdline, "nc -e", 5) == 0);
-	wd_pcache_free(&c);
+	put(70, "status", "Name:\tx\nUmask:\t0022\nState:\tS\nUid:\t1000\t1001\t1002\t1003\n", 52);
+	put(70, "loginuid", "4242", 4);
+	cr_assert_eq(wd_read_ids(root, 70, &uid, &luid), 0);
+	cr_assert_eq(uid, 1000);
+	cr_assert_eq(luid, 4242);
+	put(71, "status", "Name:\tx\nUid:\t5\t5\t5\t5\n", 22);
+	cr_assert_eq(wd_read_ids(root, 71, &uid, &luid), 0);
+	cr_assert_eq(uid, 5);
+	cr_assert_eq(luid, 0xffffffffu);
+	snprintf(path, sizeof(path), "%s/70/exe", root);
+	cr_assert_eq(symlink("/usr/bin/curl", path), 0);
+	exe = wd_read_exe(root, 70);
+	cr_assert_str_eq(exe, "/usr/bin/curl");
+	free(exe);
+	cr_assert_null(wd_read_exe(root, 71));
 }
