@@ -32,7 +32,7 @@ OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 HEADERS := $(wildcard src/*.h include/*.h)
 
-.PHONY: all run test test-unit test-integration test-san bench deps clean help vmlinux
+.PHONY: all run test test-unit test-integration test-san test-kernels bench deps clean help vmlinux
 
 all: $(BUILD)/whodunit
 
@@ -40,6 +40,7 @@ help:
 	@echo "make            build $(BUILD)/whodunit (static, BPF embedded)"
 	@echo "make run        install missing deps, build, run on the embedded config, events to stdout"
 	@echo "make test       install missing deps, build, run unit and integration tests (also under ASan/UBSan)"
+	@echo "make test-kernels  every variant on Debian's stock kernel under qemu (root)"
 	@echo "make bench      overhead/drain/start-up/memory/latency figures (root)"
 	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
 	@echo "make clean"
@@ -95,6 +96,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
 	$(Q)$(MAKE) --no-print-directory test-san
+	$(Q)$(MAKE) --no-print-directory test-kernels
+
+# Every attach variant on Debian's stock kernel, booted under qemu (TCG).
+test-kernels: $(BUILD)/whodunit $(BUILD)/tests/gt_client
+	$(Q)tests/kernel/run.sh $(BUILD)/whodunit $(BUILD)/tests/gt_client $(BUILD)/kernel-cache
 
 # Unit and integration tests again, on an ASan + UBSan build of everything.
 test-san:

@@ -562,13 +562,13 @@ int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 /* ---- process lifecycle: feeds userland's process cache ----------------- */
 
 /*
- * tp_btf programs, loaded with every connect variant (tp_btf works on every
- * kernel whodunit runs on: BTF and ring buffers imply 5.8+).
+ * Raw tracepoints with CO-RE reads: they need no kernel BTF (only the types,
+ * which --btf can supply), so they load wherever the connect variants do.
  */
 static __always_inline __u32 task_loginuid(struct task_struct *t, __u32 *flags)
 {
 	if (bpf_core_field_exists(t->loginuid))
-		return t->loginuid.val;
+		return BPF_CORE_READ(t, loginuid.val);
 	*flags |= WD_PF_NO_LOGINUID;
 	return (__u32)-1;
 }
@@ -576,6 +576,7 @@ static __always_inline __u32 task_loginuid(struct task_struct *t, __u32 *flags)
 static __always_inline struct wd_proc_event *proc_event(__u16 type,
 							 struct task_struct *t)
 {
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
 	struct wd_proc_event *e;
 	__u32 zero = 0;
 
@@ -585,16 +586,16 @@ static __always_inline struct wd_proc_event *proc_event(__u16 type,
 	e->hdr.type = type;
 	e->hdr.hook = 0;
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
-	e->pid = t->tgid;
-	e->start_ns = t->group_leader->start_boottime;
+	e->pid = BPF_CORE_READ(t, tgid);
+	e->start_ns = BPF_CORE_READ(leader, start_boottime);
 	e->ppid = 0;
 	e->parent_start_ns = 0;
-	e->uid = t->real_cred->uid.val;
+	e->uid = BPF_CORE_READ(t, real_cred, uid.val);
 	e->flags = 0;
 	e->loginuid = task_loginuid(t, &e->flags);
 	e->args_len = 0;
 	e->_pad = 0;
-	bpf_probe_read_kernel(e->comm, sizeof(e->comm), t->group_leader->comm);
+	bpf_probe_read_kernel(e->comm, sizeof(e->comm), &leader->comm);
 	return e;
 }
 
@@ -611,38 +612,41 @@ static __always_inline void proc_submit(struct wd_proc_event *e, __u32 size)
 	}
 }
 
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(wd_proc_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct task_struct *p = child->real_parent->group_leader;
+	struct task_struct *p = BPF_CORE_READ(child, real_parent, group_leader);
 	struct wd_proc_event *e;
 
-	if (child->pid != child->tgid) /* a new thread, not a process */
-		return 0;
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0; /* a new thread, not a process */
 	e = proc_event(WD_EV_FORK, child);
 	if (!e)
 		return 0;
-	/* The child is not fully set up yet: its start time is, its leader is. */
-	e->start_ns = child->start_boottime;
-	e->ppid = p->tgid;
-	e->parent_start_ns = p->start_boottime;
+	/* The child is not fully set up yet: its own start time is. */
+	e->start_ns = BPF_CORE_READ(child, start_boottime);
+	bpf_probe_read_kernel(e->comm, sizeof(e->comm), &child->comm);
+	e->ppid = BPF_CORE_READ(p, tgid);
+	e->parent_start_ns = BPF_CORE_READ(p, start_boottime);
 	proc_submit(e, WD_PROC_EVENT_FIXED);
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(wd_proc_exec, struct task_struct *t, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
 	struct wd_proc_event *e = proc_event(WD_EV_EXEC, t);
 	unsigned long start, end, len;
+	const char *filename;
 
 	if (!e)
 		return 0;
-	if (bpf_probe_read_kernel_str(e->data, WD_PATH_MAX, bprm->filename) == WD_PATH_MAX)
+	filename = BPF_CORE_READ(bprm, filename);
+	if (bpf_probe_read_kernel_str(e->data, WD_PATH_MAX, filename) == WD_PATH_MAX)
 		e->flags |= WD_PF_PATH_TRUNCATED;
-	start = t->mm->arg_start;
-	end = t->mm->arg_end;
+	start = BPF_CORE_READ(t, mm, arg_start);
+	end = BPF_CORE_READ(t, mm, arg_end);
 	len = end > start ? end - start : 0;
 	if (len > WD_ARGS_MAX) {
 		len = WD_ARGS_MAX;
@@ -655,13 +659,13 @@ int BPF_PROG(wd_proc_exec, struct task_struct *t, pid_t old_pid,
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(wd_proc_exit, struct task_struct *t)
 {
 	struct wd_proc_event *e;
 
 	/* Only the last thread's exit ends the process. */
-	if (t->signal->live.counter != 0)
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
 	e = proc_event(WD_EV_EXIT, t);
 	if (e)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "config.h"
@@ -232,9 +233,22 @@ static int kernel_supported(const struct options *o)
 		       "give its types with --btf FILE", strerror(errno));
 		return EX_UNAVAILABLE;
 	}
-	if (o->btf && access(o->btf, R_OK)) {
-		wd_err("--btf %s: %s", o->btf, strerror(errno));
-		return EX_UNAVAILABLE;
+	if (o->btf) {
+		struct btf *btf = btf__parse(o->btf, NULL);
+		int err = libbpf_get_error(btf);
+
+		if (err) {
+			wd_err("--btf %s: not usable kernel BTF (%s)", o->btf,
+			       strerror(err < 0 ? -err : err));
+			return EX_UNAVAILABLE;
+		}
+		if (btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT) < 0) {
+			btf__free(btf);
+			wd_err("--btf %s: BTF without kernel types (no struct task_struct)",
+			       o->btf);
+			return EX_UNAVAILABLE;
+		}
+		btf__free(btf);
 	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
 		wd_err("this kernel has no BPF ring buffer (Linux 5.8 or later needed)");

@@ -25,7 +25,8 @@ def require_root():
 
 
 class Agent:
-    def __init__(self, tmp, config_text, args=(), output=None):
+    def __init__(self, tmp, config_text, args=(), output=None, prefix=()):
+        self.prefix = list(prefix)  # e.g. a wrapper that hides kernel BTF
         self.tmp = tmp
         self.out = output or os.path.join(tmp, "events.json")
         self.cfg = None
@@ -48,7 +49,8 @@ class Agent:
         env = {"NOTIFY_SOCKET": sock_path}
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [WHODUNIT] + (["-c", self.cfg] if self.cfg else []) + self.args,
+            self.prefix + [WHODUNIT] + (["-c", self.cfg] if self.cfg else [])
+            + self.args,
             env=env, cwd="/", stdin=subprocess.DEVNULL,
             stdout=self._stderr, stderr=self._stderr)
         try:
@@ -133,8 +135,8 @@ def make_agent(tmpdir_short):
     require_root()
     agents = []
 
-    def make(config_text, args=(), output=None):
-        a = Agent(tmpdir_short, config_text, args, output)
+    def make(config_text, args=(), output=None, prefix=()):
+        a = Agent(tmpdir_short, config_text, args, output, prefix)
         agents.append(a)
         return a
 
