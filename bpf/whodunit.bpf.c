@@ -148,33 +148,38 @@ static __always_inline __u64 wakeup_flags(__u32 size)
 static __always_inline void fill_ancestry_btf(struct wd_connect_event *e)
 {
 	struct task_struct *t = bpf_get_current_task_btf()->group_leader;
-	struct task_struct *parent;
-	__u32 n = 0, pid = 0;
+	__u32 n = 0, done = 0;
 
+	/*
+	 * Branch-free and unrolled: the verifier walks it once instead of
+	 * exploring every way out of the loop (that took ~70 ms a program).
+	 * Loads through a NULL task read 0, so walking past pid 1 is harmless;
+	 * only the first n entries are sent.
+	 */
+#pragma unroll
 	for (int i = 0; i < WD_MAX_DEPTH; i++) {
+		struct task_struct *parent = t->real_parent->group_leader;
 		struct wd_proc *p = &e->tree[i];
+		__u32 pid = t->tgid;
 
-		if (!t)
-			break;
-		pid = t->tgid;
-		if (pid == 0)
-			break;
-		parent = t->real_parent;
-		if (parent)
-			parent = parent->group_leader;
+		/* Each field access costs the verifier a walk of task_struct's
+		 * BTF: a parent's pid is the next entry's, read once. */
 		p->pid = pid;
-		p->ppid = parent ? parent->tgid : 0;
+		if (i > 0)
+			e->tree[i - 1].ppid = pid;
 		p->uid = t->real_cred->uid.val;
 		p->start_ns = t->start_boottime;
 		p->_pad = 0;
-		bpf_probe_read_kernel(p->comm, sizeof(p->comm), t->comm);
-		n++;
-		if (pid == 1)
-			break;
+		*(__u64 *)&p->comm[0] = *(__u64 *)&t->comm[0];
+		*(__u64 *)&p->comm[8] = *(__u64 *)&t->comm[8];
+		n += 1 - done;
+		/* done once pid 1 (or the idle task, 0) has been recorded */
+		done |= (__u32)(((__s64)pid - 2) >> 63) & 1;
 		t = parent;
 	}
+	e->tree[WD_MAX_DEPTH - 1].ppid = t->tgid;
 	e->depth = n;
-	if (n == WD_MAX_DEPTH && pid != 1)
+	if (!done)
 		e->flags |= WD_F_TRUNCATED;
 }
 
@@ -418,20 +423,26 @@ static __always_inline int kprobe_enter(struct sock *sk, struct sockaddr *uaddr,
 	return 0;
 }
 
-static __always_inline int kprobe_return(int ret, __u16 family)
+/*
+ * One program on the return of both functions (userland attaches it twice):
+ * half the verification. For a v4-mapped connect it fires first on the
+ * nested tcp_v4_connect, whose result tcp_v6_connect returns.
+ */
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(wd_kretprobe_tcp_connect, int ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct wd_pending *p;
 	struct sockaddr *uaddr;
 	struct sock *sk;
+	__u16 family;
 
 	p = bpf_map_lookup_elem(&wd_pending, &tid);
 	if (!p)
 		return 0;
-	if (p->family != family) /* the nested v4 call of a v4-mapped v6 connect */
-		return 0;
 	sk = (struct sock *)p->sk;
 	uaddr = (struct sockaddr *)p->uaddr;
+	family = p->family;
 	bpf_map_delete_elem(&wd_pending, &tid);
 	return connect_done(WD_HOOK_KPROBE, family, sk, uaddr, ret);
 }
@@ -445,23 +456,12 @@ int BPF_KPROBE(wd_kprobe_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr
 	return kprobe_enter(sk, uaddr, AF_INET);
 }
 
-SEC("kretprobe/tcp_v4_connect")
-int BPF_KRETPROBE(wd_kretprobe_tcp_v4_connect, int ret)
-{
-	return kprobe_return(ret, AF_INET);
-}
-
 SEC("kprobe/tcp_v6_connect")
 int BPF_KPROBE(wd_kprobe_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr)
 {
 	return kprobe_enter(sk, uaddr, AF_INET6);
 }
 
-SEC("kretprobe/tcp_v6_connect")
-int BPF_KRETPROBE(wd_kretprobe_tcp_v6_connect, int ret)
-{
-	return kprobe_return(ret, AF_INET6);
-}
 
 /* ---- tracepoint variant ------------------------------------------------ */
 

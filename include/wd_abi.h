@@ -15,7 +15,7 @@
 
 #define WD_COMM_LEN 16
 /* Ancestors recorded in the kernel, the process itself included. */
-#define WD_MAX_DEPTH 32
+#define WD_MAX_DEPTH 24
 
 /* Event types (wd_event_hdr.type). */
 enum wd_event_type {

@@ -5,9 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "filter.h"
@@ -25,8 +30,8 @@ static const struct variant variants[] = {
 	{ WD_HOOK_FENTRY, "fentry",
 	  { "wd_fexit_tcp_v4_connect", "wd_fexit_tcp_v6_connect" } },
 	{ WD_HOOK_KPROBE, "kprobe",
-	  { "wd_kprobe_tcp_v4_connect", "wd_kretprobe_tcp_v4_connect",
-	    "wd_kprobe_tcp_v6_connect", "wd_kretprobe_tcp_v6_connect" } },
+	  { "wd_kprobe_tcp_v4_connect", "wd_kprobe_tcp_v6_connect",
+	    "wd_kretprobe_tcp_connect" } },
 	{ WD_HOOK_TRACEPOINT, "tracepoint",
 	  { "wd_tp_sys_enter_connect", "wd_tp_sys_exit_connect" } },
 };
@@ -52,6 +57,14 @@ const char *wd_hook_name(enum wd_hook hook)
 		if (variants[i].hook == hook)
 			return variants[i].name;
 	return "none";
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* libbpf's own messages are debug output: a failed variant is expected. */
@@ -133,6 +146,123 @@ static const char *const common_progs[] = {
 	"wd_proc_fork", "wd_proc_exec", "wd_proc_exit", NULL,
 };
 
+/*
+ * The BTF id of function `name` in a raw BTF file, by a plain scan of the
+ * type section: a tenth of the time libbpf takes to parse it all (which
+ * the full load then does once, for the variant that can work).
+ */
+static int btf_func_id(const char *path, const char *name)
+{
+	struct btf_header hdr;
+	const uint8_t *types, *strs;
+	uint8_t *buf = NULL;
+	struct stat st;
+	int fd, id = -ENOENT;
+	uint32_t off, tid = 1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(hdr) ||
+	    !(buf = malloc((size_t)st.st_size))) {
+		close(fd);
+		free(buf);
+		return -EIO;
+	}
+	/* sysfs hands the file out in pieces */
+	for (off_t got = 0; got < st.st_size;) {
+		ssize_t r = read(fd, buf + got, (size_t)(st.st_size - got));
+
+		if (r <= 0) {
+			close(fd);
+			free(buf);
+			return r < 0 ? -errno : -EIO;
+		}
+		got += r;
+	}
+	close(fd);
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (hdr.magic != BTF_MAGIC || hdr.hdr_len + (uint64_t)hdr.type_off + hdr.type_len >
+	    (uint64_t)st.st_size || hdr.hdr_len + (uint64_t)hdr.str_off + hdr.str_len >
+	    (uint64_t)st.st_size) {
+		free(buf);
+		return -EINVAL;
+	}
+	types = buf + hdr.hdr_len + hdr.type_off;
+	strs = buf + hdr.hdr_len + hdr.str_off;
+	for (off = 0; off + sizeof(struct btf_type) <= hdr.type_len; tid++) {
+		const struct btf_type *t = (const void *)(types + off);
+		uint32_t kind = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
+		uint32_t extra = 0;
+
+		switch (kind) {
+		case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG:
+			extra = 4; break;
+		case BTF_KIND_ARRAY:
+			extra = 12; break;
+		case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_DATASEC:
+		case 19 /* BTF_KIND_ENUM64 */:
+			extra = 12 * vlen; break;
+		case BTF_KIND_ENUM: case BTF_KIND_FUNC_PROTO:
+			extra = 8 * vlen; break;
+		}
+		if (kind == BTF_KIND_FUNC && t->name_off < hdr.str_len &&
+		    !strcmp((const char *)strs + t->name_off, name)) {
+			id = (int)tid;
+			break;
+		}
+		off += sizeof(struct btf_type) + extra;
+	}
+	free(buf);
+	return id;
+}
+
+/* Can an fexit program attach here? Load and attach a two-instruction one. */
+static int fentry_usable(char *why, size_t whylen)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = BPF_TRACE_FEXIT);
+	int id, fd, lfd;
+
+	id = btf_func_id("/sys/kernel/btf/vmlinux", "tcp_v4_connect");
+	if (id < 0) {
+		snprintf(why, whylen, "fentry: tcp_v4_connect not in the kernel's own BTF: %s",
+			 strerror(-id));
+		return id;
+	}
+	lo.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "wd_fexit_probe", "GPL", insns, 2, &lo);
+	if (fd < 0) {
+		snprintf(why, whylen, "fentry: load: %s", strerror(errno));
+		return -errno;
+	}
+	lfd = bpf_raw_tracepoint_open(NULL, fd);
+	if (lfd < 0) {
+		snprintf(why, whylen, "fentry: attach: %s", strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	close(lfd);
+	close(fd);
+	return 0;
+}
+
+/* kprobes attach through the kprobe PMU, or tracefs kprobe_events. */
+static int kprobe_usable(char *why, size_t whylen)
+{
+	if (!access("/sys/bus/event_source/devices/kprobe/type", F_OK))
+		return 0;
+	ensure_tracefs();
+	if (!access("/sys/kernel/tracing/kprobe_events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/kprobe_events", F_OK))
+		return 0;
+	snprintf(why, whylen, "kprobe: the kernel has no kprobe PMU and no kprobe_events");
+	return -EOPNOTSUPP;
+}
+
 static bool in_variant(const struct variant *v, const char *name)
 {
 	for (size_t i = 0; common_progs[i]; i++)
@@ -150,8 +280,14 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
 	struct bpf_program *prog;
 	struct whodunit_bpf *skel;
+	double t_open = mono_ms(), t_load;
 	int err, n = 0;
 
+	/* Rule a variant out cheaply before a full load (~50 ms of BTF parsing). */
+	if (v->hook == WD_HOOK_FENTRY && (err = fentry_usable(why, whylen)))
+		return err;
+	if (v->hook == WD_HOOK_KPROBE && (err = kprobe_usable(why, whylen)))
+		return err;
 	skel = whodunit_bpf__open_opts(&oo);
 	if (!skel) {
 		err = -errno;
@@ -175,7 +311,10 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 	}
 	if (v->hook == WD_HOOK_TRACEPOINT)
 		ensure_tracefs();
+	t_load = mono_ms();
 	err = whodunit_bpf__load(skel);
+	wd_debug("variant %s: open %.1f ms, load %.1f ms", v->name, t_load - t_open,
+		 mono_ms() - t_load);
 	if (err) {
 		snprintf(why, whylen, "%s: load: %s", v->name, strerror(-err));
 		goto fail;
@@ -201,6 +340,17 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 		for (int i = 0; i < skel->skeleton->prog_cnt; i++)
 			if (*skel->skeleton->progs[i].prog == prog)
 				*skel->skeleton->progs[i].link = link;
+		n++;
+	}
+	if (v->hook == WD_HOOK_KPROBE) {
+		p->extra = bpf_program__attach_kprobe(skel->progs.wd_kretprobe_tcp_connect,
+						     true, "tcp_v6_connect");
+		if (!p->extra) {
+			err = -errno;
+			snprintf(why, whylen, "kprobe: attach kretprobe/tcp_v6_connect: %s",
+				 strerror(-err));
+			goto fail;
+		}
 		n++;
 	}
 	p->skel = skel;
@@ -289,6 +439,7 @@ int wd_probe_counters(const struct wd_probe *p, struct wd_counters *sum)
 
 void wd_probe_stop(struct wd_probe *p)
 {
+	bpf_link__destroy(p->extra);
 	ring_buffer__free(p->rb);
 	whodunit_bpf__destroy(p->skel);
 	*p = (struct wd_probe){ 0 };

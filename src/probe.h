@@ -18,6 +18,7 @@ enum wd_probe_mode {
 struct whodunit_bpf;
 struct ring_buffer;
 struct wd_filter_maps;
+struct bpf_link;
 
 typedef int (*wd_event_fn)(void *ctx, void *data, size_t size);
 
@@ -36,6 +37,7 @@ struct wd_probe {
 	struct ring_buffer *rb;
 	enum wd_hook hook; /* the variant in use */
 	int nprogs;        /* programs attached */
+	struct bpf_link *extra; /* kprobe: the kretprobe's second attachment */
 };
 
 /* "auto", "fentry", "kprobe", "tracepoint" -> mode, or -EINVAL. */

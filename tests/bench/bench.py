@@ -47,9 +47,9 @@ def netns_up():
     for cmd in (["link", "set", "lo", "up"],
                 ["link", "add", "wdb0", "type", "veth", "peer", "name", "wdb1"],
                 ["addr", "add", "192.0.2.1/24", "dev", "wdb0"],
-                ["addr", "add", "192.0.2.2/24", "dev", "wdb1"],
                 ["link", "set", "wdb0", "up"],
-                # wdb1 stays down: the SYN is dropped at wdb0, no ARP needed
+                # wdb1 stays down and holds no address (else 192.0.2.2 would
+                # be local): the SYN is dropped at wdb0, no ARP needed
                 ["neigh", "add", NS_TARGET, "lladdr", "02:00:00:00:00:02",
                  "dev", "wdb0", "nud", "permanent"]):
         sh("ip", "-n", NETNS, *cmd)
