@@ -121,6 +121,9 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/whodunit --output stdout
 
+# Packaging: `make deb`, `make test-package` (deb/deb.mk).
+-include deb/deb.mk
+
 # vmlinux.h is checked in; regenerate it from a kernel's BTF file on purpose.
 vmlinux:
 	@test -n "$(BTF)" || { echo "usage: make vmlinux BTF=/path/to/vmlinux-btf"; exit 64; }

@@ -318,7 +318,7 @@ static int set_str(char **dst, const char *s)
 
 static const char *const agent_keys[] = {
 	"output", "syslog_facility", "syslog_ident", "syslog_socket",
-	"ring_buffer_size", "probe_mode", "process_cache_size", NULL,
+	"ring_buffer_size", "probe_mode", "process_cache_size", "max_event_size", NULL,
 };
 
 static int agent_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -379,6 +379,15 @@ static int agent_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
 			return fail(c, v, "ring_buffer_size must be a power of two "
 					  "between 4K and 1G");
 		cfg->ring_buffer_bytes = (uint32_t)size;
+		return 0;
+	}
+	if (!strcmp(key, "max_event_size")) {
+		err = get_size(c, v, key, &size);
+		if (err)
+			return err;
+		if (size != 0 && (size < 1024 || size > (1u << 24)))
+			return fail(c, v, "max_event_size must be 0 (no limit) or 1K to 16M");
+		cfg->max_event_size = (uint32_t)size;
 		return 0;
 	}
 	if (!strcmp(key, "process_cache_size")) {
@@ -846,6 +855,7 @@ void wd_config_init(struct wd_config *cfg)
 	snprintf(cfg->syslog_ident, sizeof(cfg->syslog_ident), "whodunit");
 	cfg->ring_buffer_bytes = 16u << 20;
 	cfg->process_cache_size = 65536;
+	cfg->max_event_size = 8000;
 }
 
 static void probe_config_free(struct wd_probe_config *pc)
@@ -985,6 +995,7 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 		cfg->syslog_socket ? cfg->syslog_socket : "/dev/log");
 	fprintf(f, "agent.ring_buffer_size: %u\n", cfg->ring_buffer_bytes);
 	fprintf(f, "agent.process_cache_size: %u\n", cfg->process_cache_size);
+	fprintf(f, "agent.max_event_size: %u\n", cfg->max_event_size);
 	fprintf(f, "agent.probe_mode: %s\n", cfg->probe_mode ? cfg->probe_mode : "auto");
 	fprintf(f, "tcp_connect: %s\n", cfg->tcp_connect.enabled ? "enabled" : "disabled");
 	print_probe(f, "tcp_connect", &cfg->tcp_connect);

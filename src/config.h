@@ -53,6 +53,7 @@ struct wd_config {
 	char *syslog_socket; /* the local syslog socket, /dev/log by default */
 	uint32_t ring_buffer_bytes;
 	uint32_t process_cache_size; /* entries of the process table */
+	uint32_t max_event_size;     /* bytes of one JSON record (0: no limit) */
 	char *probe_mode;    /* auto | fentry | kprobe | tracepoint */
 	struct wd_probe_config tcp_connect;
 };

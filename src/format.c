@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "format.h"
@@ -23,20 +25,56 @@ int64_t wd_boot_to_real_ns(void)
 	return (int64_t)(r.tv_sec - b.tv_sec) * 1000000000 + (r.tv_nsec - b.tv_nsec);
 }
 
+/* Digits of v, zero-padded to width, at p. */
+static void digits(char *p, unsigned long v, int width)
+{
+	while (width--) {
+		p[width] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * UTC calendar date of a day count since 1970-01-01 (the proleptic
+ * Gregorian civil-from-days computation, in 400-year eras).
+ */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	yoe = z - era * 146097;
+	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 void wd_format_time(struct wd_buf *b, int64_t real_ns)
 {
-	time_t sec = (time_t)(real_ns / 1000000000);
-	long usec = (long)(real_ns % 1000000000) / 1000;
-	struct tm tm;
-	char s[32];
+	int64_t sec = real_ns / 1000000000, days, y;
+	int64_t nsec = real_ns % 1000000000;
+	char s[] = "\"0000-00-00T00:00:00.000000Z\"";
+	unsigned m, d, sod;
 
-	if (usec < 0) {
-		usec += 1000000;
+	if (nsec < 0) {
+		nsec += 1000000000;
 		sec--;
 	}
-	gmtime_r(&sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	wd_buf_printf(b, "\"%s.%06ldZ\"", s, usec);
+	days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+	sod = (unsigned)(sec - days * 86400);
+	civil_from_days(days, &y, &m, &d);
+	digits(s + 1, (unsigned long)(y < 0 ? 0 : y % 10000), 4);
+	digits(s + 6, m, 2);
+	digits(s + 9, d, 2);
+	digits(s + 12, sod / 3600, 2);
+	digits(s + 15, sod / 60 % 60, 2);
+	digits(s + 18, sod % 60, 2);
+	digits(s + 21, (unsigned long)(nsec / 1000), 6);
+	wd_buf_put(b, s, sizeof(s) - 1);
 }
 
 int wd_event_check(const void *data, size_t size)
@@ -67,7 +105,9 @@ static void put_addr(struct wd_buf *b, int family, const uint8_t *addr)
 
 	if (!inet_ntop(family, addr, s, sizeof(s)))
 		s[0] = '\0';
-	wd_buf_printf(b, "\"%s\"", s);
+	wd_buf_putc(b, '"');
+	wd_buf_puts(b, s);
+	wd_buf_putc(b, '"');
 }
 
 static void put_error(struct wd_buf *b, int err)
@@ -96,7 +136,7 @@ static void put_user(struct wd_buf *b, const char *key, uint32_t uid,
 }
 
 static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
-		     struct wd_enrich *en)
+		     struct wd_enrich *en, size_t cmdline_cap)
 {
 	const struct wd_pnode *n = ln->node;
 	const struct wd_proc *k = ln->kernel;
@@ -104,6 +144,7 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	const char *comm;
 	uint64_t start;
 	uint32_t uid;
+	bool cut;
 
 	if (k) {
 		memcpy(kcomm, k->comm, WD_COMM_LEN);
@@ -115,17 +156,28 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	/* The kernel's start time is exact; a table entry may know the tick only. */
 	start = n && !(n->coarse && k) ? n->start_ns : k->start_ns;
 
-	wd_buf_printf(b, "{\"pid\":%u,\"ppid\":%u", n ? n->pid : k->pid,
-		      n ? n->ppid : k->ppid);
+	wd_buf_puts(b, "{\"pid\":");
+	wd_buf_u64(b, n ? n->pid : k->pid);
+	wd_json_u64(b, "ppid", n ? n->ppid : k->ppid);
 	wd_json_key(b, "cmdline", false);
-	if (n && n->cmdline)
+	cut = n && n->cmdline && n->cmdline_len > cmdline_cap;
+	if (cut) {
+		/* Room for the marker inside the cap. */
+		size_t keep = cmdline_cap > 3 ? cmdline_cap - 3 : 0;
+
+		wd_json_str(b, n->cmdline, keep);
+		if (!b->oom)
+			b->len--; /* reopen the string to append the marker */
+		wd_buf_puts(b, "...\"");
+	} else if (n && n->cmdline) {
 		wd_json_str(b, n->cmdline, n->cmdline_len);
-	else
+	} else {
 		wd_json_str(b, comm, strlen(comm));
+	}
 	put_user(b, "username", uid, en);
-	wd_buf_printf(b, ",\"uid\":%u", uid);
+	wd_json_u64(b, "uid", uid);
 	if (n && n->loginuid != WD_LOGINUID_UNSET) {
-		wd_buf_printf(b, ",\"loginuid\":%u", n->loginuid);
+		wd_json_u64(b, "loginuid", n->loginuid);
 		put_user(b, "loginname", n->loginuid, en);
 	}
 	wd_json_key(b, "comm", false);
@@ -138,12 +190,14 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	wd_format_time(b, (int64_t)start + en->boot_to_real_ns);
 	if (!n || !n->cmdline)
 		wd_buf_puts(b, ",\"cmdline_missing\":true");
-	else if (n->cmdline_truncated)
+	else if (n->cmdline_truncated || cut)
 		wd_buf_puts(b, ",\"cmdline_truncated\":true");
 	if (n && n->exited)
 		wd_buf_puts(b, ",\"exited\":true");
-	if (ln->reparented)
-		wd_buf_printf(b, ",\"reparented\":true,\"current_ppid\":%u", ln->current_ppid);
+	if (ln->reparented) {
+		wd_buf_puts(b, ",\"reparented\":true");
+		wd_json_u64(b, "current_ppid", ln->current_ppid);
+	}
 	wd_buf_putc(b, '}');
 }
 
@@ -153,49 +207,93 @@ static const char *const source_names[] = {
 	[WD_ANC_PARTIAL] = "partial",
 };
 
-void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
-		       struct wd_enrich *en)
+static void render(struct wd_buf *b, const struct wd_connect_event *e,
+		   struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes)
 {
 	int family = e->family == AF_INET ? AF_INET : AF_INET6;
 	uint32_t pid = e->depth ? e->tree[0].pid : 0;
 	struct wd_lineage *lin = en->lineage;
 	unsigned int hook = e->hdr.hook;
+	size_t head = lin->n, tail = 0;
 
 	if (hook >= sizeof(hook_names) / sizeof(hook_names[0]))
 		hook = WD_HOOK_NONE;
-	wd_lineage_build(en->ptable, e, lin);
+	if (lin->n > max_nodes) { /* keep the leaf end and the root end */
+		head = max_nodes - max_nodes / 4;
+		tail = max_nodes / 4;
+	}
 
 	wd_buf_puts(b, "{\"timestamp\":");
 	wd_format_time(b, (int64_t)e->hdr.ts_ns + en->boot_to_real_ns);
-	wd_buf_printf(b, ",\"probe\":\"tcp_connect\",\"pid\":%u,\"tid\":%u,\"uid\":%u",
-		      pid, e->tid, e->uid);
+	wd_json_u64(b, "seq", en->seq);
+	wd_buf_puts(b, ",\"probe\":\"tcp_connect\"");
+	wd_json_u64(b, "pid", pid);
+	wd_json_u64(b, "tid", e->tid);
+	wd_json_u64(b, "uid", e->uid);
 	put_user(b, "username", e->uid, en);
 	wd_json_key(b, "comm", false);
 	put_comm(b, e->comm);
-	wd_buf_printf(b, ",\"family\":\"%s\"", family == AF_INET ? "ipv4" : "ipv6");
+	wd_buf_puts(b, family == AF_INET ? ",\"family\":\"ipv4\"" : ",\"family\":\"ipv6\"");
 	wd_json_key(b, "daddr", false);
 	put_addr(b, family, e->daddr);
-	wd_buf_printf(b, ",\"port\":%u", e->dport);
+	wd_json_u64(b, "port", e->dport);
 	wd_json_key(b, "saddr", false);
 	put_addr(b, family, e->saddr);
-	wd_buf_printf(b, ",\"sport\":%u", e->sport);
+	wd_json_u64(b, "sport", e->sport);
 	wd_json_key(b, "error", false);
 	put_error(b, e->error);
-	wd_buf_printf(b, ",\"hook\":\"%s\",\"netns\":%u,\"cgroup_id\":%llu",
-		      hook_names[hook], e->netns, (unsigned long long)e->cgroup_id);
-	wd_buf_printf(b, ",\"ancestry\":\"%s\",\"proctree\":[", source_names[lin->source]);
+	wd_buf_puts(b, ",\"hook\":\"");
+	wd_buf_puts(b, hook_names[hook]);
+	wd_buf_putc(b, '"');
+	wd_json_u64(b, "netns", e->netns);
+	wd_json_u64(b, "cgroup_id", e->cgroup_id);
+	wd_buf_puts(b, ",\"ancestry\":\"");
+	wd_buf_puts(b, source_names[lin->source]);
+	wd_buf_puts(b, "\",\"proctree\":[");
 	for (size_t i = 0; i < lin->n; i++) {
+		if (i >= head && i < lin->n - tail)
+			continue;
 		if (i)
 			wd_buf_putc(b, ',');
-		put_node(b, &lin->v[i], en);
+		put_node(b, &lin->v[i], en, cmdline_cap);
 	}
-	wd_buf_printf(b, "],\"proctree_truncated\":%s", lin->truncated ? "true" : "false");
+	wd_buf_puts(b, "],\"proctree_truncated\":");
+	wd_buf_puts(b, lin->truncated || head + tail < lin->n ? "true" : "false");
 	if (lin->reparented) {
 		/* The chain as the kernel sees it now, for comparison. */
 		wd_buf_puts(b, ",\"kernel_ancestry\":[");
-		for (unsigned int i = 0; i < e->depth && i < WD_MAX_DEPTH; i++)
-			wd_buf_printf(b, "%s%u", i ? "," : "", e->tree[i].pid);
+		for (unsigned int i = 0; i < e->depth && i < WD_MAX_DEPTH; i++) {
+			if (i)
+				wd_buf_putc(b, ',');
+			wd_buf_u64(b, e->tree[i].pid);
+		}
 		wd_buf_putc(b, ']');
 	}
 	wd_buf_putc(b, '}');
+}
+
+void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
+		       struct wd_enrich *en)
+{
+	static const size_t caps[] = { 1024, 256, 64, 16 };
+	size_t start = b->len, nodes;
+
+	wd_lineage_build(en->ptable, e, en->lineage);
+	en->seq++;
+	render(b, e, en, SIZE_MAX, SIZE_MAX);
+	if (!en->max_bytes || b->len - start <= en->max_bytes)
+		return;
+	en->shortened++;
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		b->len = start;
+		render(b, e, en, caps[i], SIZE_MAX);
+		if (b->len - start <= en->max_bytes)
+			return;
+	}
+	for (nodes = en->lineage->n; nodes > 2; nodes -= (nodes + 3) / 4) {
+		b->len = start;
+		render(b, e, en, caps[3], nodes);
+		if (b->len - start <= en->max_bytes)
+			return;
+	}
 }

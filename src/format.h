@@ -16,6 +16,9 @@ struct wd_enrich {
 	struct wd_users *users;
 	int64_t boot_to_real_ns;   /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	struct wd_lineage *lineage; /* scratch space, WD_LINEAGE_MAX nodes */
+	size_t max_bytes;  /* longest record; 0: no limit (see wd_format_connect) */
+	uint64_t seq;      /* sequence number of the last event formatted */
+	uint64_t shortened; /* records cut to fit max_bytes */
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */
@@ -30,7 +33,13 @@ void wd_format_time(struct wd_buf *b, int64_t real_ns);
  */
 int wd_event_check(const void *data, size_t size);
 
-/* Append the event as one JSON object, without newline. */
+/*
+ * Append the event as one JSON object, without newline, numbered with the
+ * next sequence number. If it would be longer than en->max_bytes, cmdlines
+ * are cut (ending in "...", with "cmdline_truncated":true) and, if that is
+ * not enough, middle ancestors left out ("proctree_truncated":true), so
+ * the record stays whole and valid JSON.
+ */
 void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		       struct wd_enrich *en);
 

@@ -187,3 +187,21 @@ void wd_json_key(struct wd_buf *b, const char *key, bool first)
 	wd_buf_puts(b, key);
 	wd_buf_puts(b, "\":");
 }
+
+void wd_buf_u64(struct wd_buf *b, unsigned long long v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	wd_buf_put(b, tmp + sizeof(tmp) - n, n);
+}
+
+void wd_json_u64(struct wd_buf *b, const char *key, unsigned long long v)
+{
+	wd_json_key(b, key, false);
+	wd_buf_u64(b, v);
+}

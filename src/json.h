@@ -20,6 +20,8 @@ void wd_buf_puts(struct wd_buf *b, const char *s);
 void wd_buf_putc(struct wd_buf *b, char c);
 void wd_buf_printf(struct wd_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append an unsigned integer in decimal (no printf: this is the hot path). */
+void wd_buf_u64(struct wd_buf *b, unsigned long long v);
 /* NUL-terminate without counting the NUL in len; returns b->p or "". */
 const char *wd_buf_cstr(struct wd_buf *b);
 
@@ -31,5 +33,7 @@ const char *wd_buf_cstr(struct wd_buf *b);
 void wd_json_str(struct wd_buf *b, const char *s, size_t len);
 /* "key": prefix, with a comma unless first. */
 void wd_json_key(struct wd_buf *b, const char *key, bool first);
+/* ,"key":N */
+void wd_json_u64(struct wd_buf *b, const char *key, unsigned long long v);
 
 #endif

@@ -266,7 +266,7 @@ static void log_stats(struct agent *a, const char *when)
 	wd_info("%s: seen %llu, filtered %llu, emitted %llu, dropped %llu (ring full); "
 		"written %llu, output errors %llu, malformed %llu; process table %zu "
 		"(max %zu), evictions %llu, lineage breaks %llu, full %llu, "
-		"process records lost %llu, /proc reads %llu",
+		"process records lost %llu, /proc reads %llu, shortened %llu",
 		when, (unsigned long long)c.seen, (unsigned long long)c.filtered,
 		(unsigned long long)c.emitted, (unsigned long long)c.dropped,
 		(unsigned long long)a->sink.written, (unsigned long long)a->sink_errors,
@@ -275,7 +275,8 @@ static void log_stats(struct agent *a, const char *when)
 		(unsigned long long)a->ptable.lineage_breaks,
 		(unsigned long long)a->ptable.full,
 		(unsigned long long)c.proc_dropped,
-		(unsigned long long)a->ptable.proc_reads);
+		(unsigned long long)a->ptable.proc_reads,
+		(unsigned long long)a->enrich.shortened);
 }
 
 static void drain(struct agent *a)
@@ -421,7 +422,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	a.enrich = (struct wd_enrich){ .ptable = &a.ptable, .users = &a.users,
-				       .lineage = &a.lineage };
+				       .lineage = &a.lineage,
+				       .max_bytes = a.cfg.max_event_size };
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

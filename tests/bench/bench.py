@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -420,7 +421,7 @@ def report(args, results):
     o.append("| RSS idle / peak under load | %.1f MiB / %.1f MiB |"
              % (r["idle"] / 1024, r["peak_under_load"] / 1024))
     o.append("| binary size (static, BPF embedded, with debug info) | %.2f MiB |"
-             % (os.path.getsize(WHODUNIT) / 1048576))
+             % (results["binary_bytes"] / 1048576))
     o.append("| event latency at 10 connects/s, connect() to line in file | p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d/%d events) |"
              % (lat["p50"], lat["p99"], lat["max"], lat["n"], lat["connects"]))
     return "\n".join(o)
@@ -439,6 +440,11 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench.py: run as root (it loads BPF and creates a netns)")
     results = {}
+    global WHODUNIT
+    # Measure a copy: a rebuild during the run must not swap the binary.
+    frozen = tempfile.mkdtemp(prefix="wdb-bin-")
+    shutil.copy2(WHODUNIT, os.path.join(frozen, "whodunit"))
+    WHODUNIT = os.path.join(frozen, "whodunit")
     netns_up()
     listener = Listener()
     try:
@@ -458,6 +464,8 @@ def main():
     finally:
         listener.close()
         netns_down()
+        shutil.rmtree(frozen, ignore_errors=True)
+    results["binary_bytes"] = os.path.getsize(os.path.join(BUILD, "whodunit"))
     if args.only:
         print(json.dumps(results, indent=1))
         return

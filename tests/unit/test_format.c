@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "format.h"
 
@@ -105,7 +106,7 @@ Test(format, full_event)
 	cr_assert_eq(wd_event_check(&e, sizeof(e)), 0);
 	wd_format_connect(&b, &e, &en);
 	cr_assert_str_eq(wd_buf_cstr(&b),
-		"{\"timestamp\":\"2026-11-30T00:01:01.500001Z\",\"probe\":\"tcp_connect\","
+		"{\"timestamp\":\"2026-11-30T00:01:01.500001Z\",\"seq\":1,\"probe\":\"tcp_connect\","
 		"\"pid\":300,\"tid\":301,\"uid\":1000,\"username\":\"alice\","
 		"\"comm\":\"curl-worker\",\"family\":\"ipv4\",\"daddr\":\"93.184.216.34\","
 		"\"port\":443,\"saddr\":\"10.1.2.3\",\"sport\":40000,"
@@ -176,5 +177,82 @@ Test(format, time_before_epoch_second_boundary)
 
 	wd_format_time(&b, 1795996800LL * 1000000000LL + 999999999LL);
 	cr_assert_str_eq(wd_buf_cstr(&b), "\"2026-11-30T00:00:00.999999Z\"");
+	wd_buf_free(&b);
+}
+
+Test(format, fast_time_matches_gmtime)
+{
+	struct wd_buf b = { 0 };
+	uint64_t x = 88172645463325252ull;
+
+	for (int i = 0; i < 20000; i++) {
+		int64_t ns;
+		time_t sec;
+		struct tm tm;
+		char want[64];
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* 1970 .. ~2100, including leap days and month ends */
+		ns = (int64_t)(x % (4102444800ull * 1000000000ull));
+		sec = (time_t)(ns / 1000000000);
+		gmtime_r(&sec, &tm);
+		strftime(want, sizeof(want), "\"%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), ".%06ldZ\"",
+			 (long)(ns % 1000000000 / 1000));
+		wd_buf_reset(&b);
+		wd_format_time(&b, ns);
+		cr_assert_str_eq(wd_buf_cstr(&b), want);
+	}
+	wd_buf_reset(&b);
+	wd_format_time(&b, 951782400LL * 1000000000LL); /* 2000-02-29 */
+	cr_assert_str_eq(wd_buf_cstr(&b), "\"2000-02-29T00:00:00.000000Z\"");
+	wd_buf_free(&b);
+}
+
+Test(format, long_records_are_cut_to_fit_and_stay_valid)
+{
+	struct wd_connect_event e = { 0 };
+	struct wd_buf b = { 0 };
+	static char big[5000];
+	const char *s;
+
+	memset(big, 'A', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT, .hook = WD_HOOK_TRACEPOINT };
+	e.family = AF_INET;
+	e.depth = 3;
+	proc(&e.tree[0], 300, 200, 1000, "java", 60);
+	proc(&e.tree[1], 200, 1, 0, "java", 30);
+	proc(&e.tree[2], 1, 0, 0, "init", 0);
+	put_proc(300, 200, "java", 6000, big, sizeof(big));
+	put_proc(200, 1, "java", 3000, big, sizeof(big));
+	put_proc(1, 0, "init", 0, "/sbin/init\0", 11);
+	en.max_bytes = 3000;
+	wd_format_connect(&b, &e, &en);
+	s = wd_buf_cstr(&b);
+	cr_assert_leq(b.len, 3000, "%zu bytes", b.len);
+	cr_assert(strstr(s, "AAA...\",\"username\""), "%s", s);
+	cr_assert(strstr(s, "\"cmdline_truncated\":true"), "%s", s);
+	cr_assert(strstr(s, "\"cmdline\":\"/sbin/init\""), "short cmdlines are kept: %s", s);
+	cr_assert_eq(s[b.len - 1], '}');
+	cr_assert_eq(en.shortened, 1);
+	wd_buf_free(&b);
+	en.max_bytes = 0;
+}
+
+Test(format, sequence_numbers_count_up)
+{
+	struct wd_connect_event e = { 0 };
+	struct wd_buf b = { 0 };
+
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT };
+	e.family = AF_INET;
+	wd_format_connect(&b, &e, &en);
+	cr_assert(strstr(wd_buf_cstr(&b), "\"seq\":1,"), "%s", b.p);
+	wd_buf_reset(&b);
+	wd_format_connect(&b, &e, &en);
+	cr_assert(strstr(wd_buf_cstr(&b), "\"seq\":2,"), "%s", b.p);
 	wd_buf_free(&b);
 }
