@@ -855,7 +855,7 @@ void wd_config_init(struct wd_config *cfg)
 	snprintf(cfg->syslog_ident, sizeof(cfg->syslog_ident), "whodunit");
 	cfg->ring_buffer_bytes = 16u << 20;
 	cfg->process_cache_size = 65536;
-	cfg->max_event_size = 8000;
+	cfg->max_event_size = WD_MAX_EVENT_UNSET;
 }
 
 static void probe_config_free(struct wd_probe_config *pc)
@@ -995,7 +995,10 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 		cfg->syslog_socket ? cfg->syslog_socket : "/dev/log");
 	fprintf(f, "agent.ring_buffer_size: %u\n", cfg->ring_buffer_bytes);
 	fprintf(f, "agent.process_cache_size: %u\n", cfg->process_cache_size);
-	fprintf(f, "agent.max_event_size: %u\n", cfg->max_event_size);
+	if (cfg->max_event_size == WD_MAX_EVENT_UNSET)
+		fprintf(f, "agent.max_event_size: 8000 for syslog, no limit otherwise\n");
+	else
+		fprintf(f, "agent.max_event_size: %u\n", cfg->max_event_size);
 	fprintf(f, "agent.probe_mode: %s\n", cfg->probe_mode ? cfg->probe_mode : "auto");
 	fprintf(f, "tcp_connect: %s\n", cfg->tcp_connect.enabled ? "enabled" : "disabled");
 	print_probe(f, "tcp_connect", &cfg->tcp_connect);

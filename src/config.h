@@ -54,6 +54,8 @@ struct wd_config {
 	uint32_t ring_buffer_bytes;
 	uint32_t process_cache_size; /* entries of the process table */
 	uint32_t max_event_size;     /* bytes of one JSON record (0: no limit) */
+#define WD_MAX_EVENT_UNSET 0xffffffffu /* default: 8000 for syslog, else none */
+#define WD_SYSLOG_MAX_EVENT 8000
 	char *probe_mode;    /* auto | fentry | kprobe | tracepoint */
 	struct wd_probe_config tcp_connect;
 };

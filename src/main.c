@@ -424,6 +424,9 @@ int main(int argc, char **argv)
 	a.enrich = (struct wd_enrich){ .ptable = &a.ptable, .users = &a.users,
 				       .lineage = &a.lineage,
 				       .max_bytes = a.cfg.max_event_size };
+	/* rsyslog's default message size is 8 KiB; files take any length. */
+	if (a.cfg.max_event_size == WD_MAX_EVENT_UNSET)
+		a.enrich.max_bytes = a.sink.kind == WD_SINK_SYSLOG ? WD_SYSLOG_MAX_EVENT : 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

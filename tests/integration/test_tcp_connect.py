@@ -308,3 +308,46 @@ def test_syslog_through_real_rsyslog(make_agent, tmpdir_short):
     finally:
         rs.terminate()
         rs.wait(timeout=10)
+
+
+def test_long_cmdline_fits_rsyslog_default_size(make_agent, tmpdir_short):
+    """A record over rsyslog's 8 KiB default is cut, and arrives whole."""
+    d = tmpdir_short
+    with open(os.path.join(d, "rsyslog.conf"), "w") as f:
+        f.write(RSYSLOG_CONF.format(d=d))
+    rs = subprocess.Popen(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"),
+                           "-i", os.path.join(d, "rsyslog.pid")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(d, "log")):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        agent = make_agent("agent:\n  syslog_socket: %s/log\ntcp_connect: {}\n" % d).start()
+        lst = Listener()
+        client = Client("127.0.0.1", lst.port, extra=["x" * 3000, "y" * 3000, "z" * 3000])
+        try:
+            logf = os.path.join(d, "events.log")
+            obj = None
+            deadline = time.monotonic() + 10
+            while obj is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+                if os.path.exists(logf):
+                    for line in open(logf, "rb").read().splitlines():
+                        ev = json.loads(line.split(b" ", 2)[2])
+                        if ev["pid"] == client.truth["pid"]:
+                            obj, raw = ev, line
+            assert obj, agent.stderr()
+            leaf = obj["proctree"][0]
+            assert leaf.get("cmdline_truncated") is True
+            assert leaf["cmdline"].endswith("...")
+            assert " ".join(client.argv).startswith(leaf["cmdline"][:-3])
+            assert len(raw) < 8192
+        finally:
+            client.finish()
+            lst.close()
+        assert agent.stop()[0] == 0
+        assert "shortened 1" in agent.stderr()
+    finally:
+        rs.terminate()
+        rs.wait(timeout=10)
