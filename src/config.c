@@ -853,7 +853,7 @@ void wd_config_init(struct wd_config *cfg)
 	*cfg = (struct wd_config){ 0 };
 	cfg->syslog_facility = LOG_DAEMON;
 	snprintf(cfg->syslog_ident, sizeof(cfg->syslog_ident), "whodunit");
-	cfg->ring_buffer_bytes = 16u << 20;
+	cfg->ring_buffer_bytes = 4u << 20;
 	cfg->process_cache_size = 65536;
 	cfg->max_event_size = WD_MAX_EVENT_UNSET;
 }

@@ -135,6 +135,25 @@ static void put_user(struct wd_buf *b, const char *key, uint32_t uid,
 	wd_json_str(b, name, strlen(name));
 }
 
+/* ,"cmdline":"...","exe":"..." of a node, escaped once and kept with it. */
+static void cache_json(struct wd_pnode *n)
+{
+	struct wd_buf tmp = { 0 };
+
+	wd_json_key(&tmp, "cmdline", false);
+	wd_json_str(&tmp, n->cmdline, n->cmdline_len);
+	if (n->exe) {
+		wd_json_key(&tmp, "exe", false);
+		wd_json_str(&tmp, n->exe, strlen(n->exe));
+	}
+	if (tmp.oom) {
+		wd_buf_free(&tmp);
+		return;
+	}
+	n->json = tmp.p;
+	n->json_len = (uint32_t)tmp.len;
+}
+
 static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 		     struct wd_enrich *en, size_t cmdline_cap)
 {
@@ -159,8 +178,17 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	wd_buf_puts(b, "{\"pid\":");
 	wd_buf_u64(b, n ? n->pid : k->pid);
 	wd_json_u64(b, "ppid", n ? n->ppid : k->ppid);
-	wd_json_key(b, "cmdline", false);
 	cut = n && n->cmdline && n->cmdline_len > cmdline_cap;
+	if (n && n->cmdline && !cut) {
+		/* Ancestors recur in every event: escape their strings once. */
+		if (!n->json)
+			cache_json((struct wd_pnode *)n);
+		if (n->json) {
+			wd_buf_put(b, n->json, n->json_len);
+			goto user;
+		}
+	}
+	wd_json_key(b, "cmdline", false);
 	if (cut) {
 		/* Room for the marker inside the cap. */
 		size_t keep = cmdline_cap > 3 ? cmdline_cap - 3 : 0;
@@ -174,6 +202,11 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	} else {
 		wd_json_str(b, comm, strlen(comm));
 	}
+	if (n && n->exe) {
+		wd_json_key(b, "exe", false);
+		wd_json_str(b, n->exe, strlen(n->exe));
+	}
+user:
 	put_user(b, "username", uid, en);
 	wd_json_u64(b, "uid", uid);
 	if (n && n->loginuid != WD_LOGINUID_UNSET) {
@@ -182,10 +215,6 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	}
 	wd_json_key(b, "comm", false);
 	wd_json_str(b, comm, strlen(comm));
-	if (n && n->exe) {
-		wd_json_key(b, "exe", false);
-		wd_json_str(b, n->exe, strlen(n->exe));
-	}
 	wd_json_key(b, "start_time", false);
 	wd_format_time(b, (int64_t)start + en->boot_to_real_ns);
 	if (!n || !n->cmdline)

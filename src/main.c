@@ -5,6 +5,7 @@
  * One loop: the BPF ring buffer, signals and a drain timer on one epoll.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -458,6 +459,8 @@ int main(int argc, char **argv)
 	}
 	/* Attached first, then seeded: no process falls between the two. */
 	seeded = wd_ptable_seed(&a.ptable);
+	/* libbpf parsed the kernel's BTF (tens of MiB) to load: give it back. */
+	malloc_trim(0);
 	wd_info("ready: variant %s, %d programs attached in %lld ms; %zu processes "
 		"known; config %s; output %s", wd_hook_name(a.probe.hook),
 		a.probe.nprogs, (long long)((mono_ns() - t0) / 1000000), seeded,

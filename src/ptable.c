@@ -31,7 +31,16 @@ static void node_free(struct wd_pnode *n)
 {
 	free(n->cmdline);
 	free(n->exe);
+	free(n->json);
 	free(n);
+}
+
+/* Drop the cached JSON after cmdline or exe changed. */
+static void node_changed(struct wd_pnode *n)
+{
+	free(n->json);
+	n->json = NULL;
+	n->json_len = 0;
 }
 
 void wd_ptable_free(struct wd_ptable *t)
@@ -241,6 +250,7 @@ static bool read_proc_details(struct wd_ptable *t, struct wd_pnode *n)
 		return false;
 	}
 	set_comm(n, st.comm, sizeof(st.comm));
+	node_changed(n);
 	if (len > 0) {
 		free(n->cmdline);
 		n->cmdline = realloc(buf, (size_t)len) ?: buf;
@@ -349,6 +359,7 @@ static void proc_fork(struct wd_ptable *t, const struct wd_proc_event *e)
 	p = wd_ptable_lookup(t, e->ppid, e->parent_start_ns);
 	if (p && p != n && !n->parent) {
 		link_parent(n, p);
+		node_changed(n);
 		if (!n->cmdline && p->cmdline) {
 			n->cmdline = malloc(p->cmdline_len);
 			if (n->cmdline) {
@@ -392,6 +403,7 @@ static void proc_exec(struct wd_ptable *t, const struct wd_proc_event *e, size_t
 	n->uid = e->uid;
 	n->loginuid = e->loginuid;
 	set_comm(n, e->comm, sizeof(e->comm));
+	node_changed(n);
 	free(n->exe);
 	n->exe = strndup(e->data, WD_PATH_MAX);
 	args = len ? malloc(len) : NULL;

@@ -38,6 +38,8 @@ struct wd_pnode {
 	char *cmdline;      /* NULL: unknown */
 	uint32_t cmdline_len;
 	char *exe;          /* NULL: unknown */
+	char *json;         /* "cmdline" and "exe" members as JSON text, cached */
+	uint32_t json_len;
 	struct wd_pnode *parent; /* original parent's entry, NULL if unknown */
 	struct wd_pnode *children, *sib_next, *sib_prev;
 	uint32_t nchildren;
