@@ -20,7 +20,10 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define TCP_LISTEN 10
 #define EINPROGRESS 115
 
 char LICENSE[] SEC("license") = "GPL";
@@ -33,6 +36,8 @@ const volatile __u64 wakeup_bytes = 64 * 1024;
  * probing; the verifier prunes the branch not taken.
  */
 const volatile bool task_btf = false;
+/* net_listen: drop UDP binds to port 0 (the kernel picks a port). */
+const volatile bool exclude_random_bind = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -95,7 +100,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, WD_NPROBES);
 	__type(key, __u32);
 	__type(value, struct wd_filter_cfg);
 } wd_filter_cfg SEC(".maps");
@@ -245,13 +250,13 @@ static __always_inline void read_source(struct wd_connect_event *e,
 }
 
 /* The config's verdict on a destination (wd_filter.h defines it). */
-static __always_inline int filter_drops(__u16 family, const __u8 *daddr,
-					__u16 dport)
+static __always_inline int filter_drops(__u8 probe, __u16 family,
+					const __u8 *daddr, __u16 dport)
 {
 	const struct wd_portset *set = NULL;
 	const struct wd_filter_cfg *cfg;
 	const struct wd_rule *rule;
-	__u32 idx = 0;
+	__u32 idx = probe;
 
 	cfg = bpf_map_lookup_elem(&wd_filter_cfg, &idx);
 	if (cfg && cfg->global_mode != WD_GLOBAL_NONE) {
@@ -260,12 +265,14 @@ static __always_inline int filter_drops(__u16 family, const __u8 *daddr,
 			return 1;
 	}
 	if (family == AF_INET || wd_is_v4mapped(daddr)) {
-		struct wd_lpm4_key k = { .prefixlen = 32 };
+		struct wd_lpm4_key k = { .prefixlen = WD_LPM_PROBE_BITS + 32,
+					 .probe = probe };
 
 		__builtin_memcpy(k.addr, family == AF_INET ? daddr : daddr + 12, 4);
 		rule = bpf_map_lookup_elem(&wd_lpm4, &k);
 	} else {
-		struct wd_lpm6_key k = { .prefixlen = 128 };
+		struct wd_lpm6_key k = { .prefixlen = WD_LPM_PROBE_BITS + 128,
+					 .probe = probe };
 
 		__builtin_memcpy(k.addr, daddr, 16);
 		rule = bpf_map_lookup_elem(&wd_lpm6, &k);
@@ -284,24 +291,31 @@ static __always_inline int filter_drops(__u16 family, const __u8 *daddr,
  * Count the connect as seen; 1 if the filters drop it (counted too).
  * Filtered connects cost a lookup or two and never reach the ring buffer.
  */
-static __always_inline int seen_and_filtered(__u16 family, const __u8 *daddr,
-					     __u16 dport)
+static __always_inline int probe_seen_and_filtered(__u8 probe, __u16 family,
+						   const __u8 *daddr, __u16 dport)
 {
 	struct wd_counters *c = counters();
 
 	if (c)
 		c->seen++;
-	if (!filter_drops(family, daddr, dport))
+	if (!filter_drops(probe, family, daddr, dport))
 		return 0;
 	if (c)
 		c->filtered++;
 	return 1;
 }
 
-/* Build the event of a connect that passed the filters and submit it. */
-static __always_inline int submit_connect(__u16 hook, __u16 family,
-					  const __u8 *daddr, __u16 dport,
-					  struct sock *sk, int err)
+static __always_inline int seen_and_filtered(__u16 family, const __u8 *daddr,
+					     __u16 dport)
+{
+	return probe_seen_and_filtered(WD_PROBE_TCP_CONNECT, family, daddr, dport);
+}
+
+/* Build the event of a connect (or listen) that passed the filters and submit it. */
+static __always_inline int submit_event(__u16 type, __u16 hook, __u16 family,
+					const __u8 *daddr, __u16 dport,
+					struct sock *sk, int err, __u32 flags,
+					__u16 protocol)
 {
 	struct wd_counters *c = counters();
 	struct wd_connect_event *e;
@@ -313,7 +327,7 @@ static __always_inline int submit_connect(__u16 hook, __u16 family,
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 
-	e->hdr.type = WD_EV_TCP_CONNECT;
+	e->hdr.type = type;
 	e->hdr.hook = hook;
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
 	e->cgroup_id = bpf_get_current_cgroup_id();
@@ -324,7 +338,8 @@ static __always_inline int submit_connect(__u16 hook, __u16 family,
 	e->family = family;
 	e->dport = dport;
 	e->sport = 0;
-	e->flags = 0;
+	e->flags = flags;
+	e->protocol = protocol;
 	e->_pad = 0;
 	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 	__builtin_memcpy(e->daddr, daddr, sizeof(e->daddr));
@@ -344,6 +359,14 @@ static __always_inline int submit_connect(__u16 hook, __u16 family,
 	if (c)
 		c->emitted++;
 	return 0;
+}
+
+static __always_inline int submit_connect(__u16 hook, __u16 family,
+					  const __u8 *daddr, __u16 dport,
+					  struct sock *sk, int err)
+{
+	return submit_event(WD_EV_TCP_CONNECT, hook, family, daddr, dport, sk, err,
+			    0, IPPROTO_TCP);
 }
 
 static __always_inline int emit_connect(__u16 hook, __u16 family,
@@ -465,8 +488,9 @@ int BPF_KPROBE(wd_kprobe_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr
 
 /* ---- tracepoint variant ------------------------------------------------ */
 
-/* The TCP socket behind a descriptor of the current task, or NULL. */
-static __always_inline struct sock *fd_to_tcp_sock(int fd, __u16 family)
+/* The socket of that kind behind a descriptor of the current task, or NULL. */
+static __always_inline struct sock *fd_to_sock(int fd, __u16 family,
+					       __u16 protocol, __u16 type)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
@@ -487,11 +511,38 @@ static __always_inline struct sock *fd_to_tcp_sock(int fd, __u16 family)
 	if (!so || BPF_CORE_READ(so, file) != f)
 		return NULL;
 	sk = BPF_CORE_READ(so, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != protocol ||
+	    BPF_CORE_READ(sk, sk_type) != type ||
 	    BPF_CORE_READ(sk, __sk_common.skc_family) != family)
 		return NULL;
 	return sk;
+}
+
+/* Copy a user sockaddr (IPv4 or IPv6); 0 when it is one. */
+static __always_inline int user_sockaddr(void *uaddr, long len, __u16 *family,
+					 __u8 *addr, __u16 *port)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (len < (long)sizeof(struct sockaddr_in))
+		return -1;
+	if (len > (long)sizeof(sa))
+		len = sizeof(sa);
+	if (bpf_probe_read_user(&sa, len & 0x1f, uaddr))
+		return -1;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+
+		__builtin_memcpy(addr, &in->sin_addr.s_addr, 4);
+		*port = bpf_ntohs(in->sin_port);
+	} else if (sa.sin6_family == AF_INET6 && len >= (long)sizeof(sa)) {
+		__builtin_memcpy(addr, sa.sin6_addr.in6_u.u6_addr8, 16);
+		*port = bpf_ntohs(sa.sin6_port);
+	} else {
+		return -1;
+	}
+	*family = sa.sin6_family;
+	return 0;
 }
 
 /*
@@ -502,30 +553,12 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	void *uaddr = (void *)ctx->args[1];
 	struct wd_pending p = {};
-	struct sockaddr_in6 sa = {};
-	long len = ctx->args[2];
 	struct sock *sk;
 
-	if (len < (long)sizeof(struct sockaddr_in))
+	if (user_sockaddr((void *)ctx->args[1], (long)ctx->args[2], &p.family,
+			  p.daddr, &p.dport))
 		return 0;
-	if (len > (long)sizeof(sa))
-		len = sizeof(sa);
-	if (bpf_probe_read_user(&sa, len & 0x1f, uaddr))
-		return 0;
-	if (sa.sin6_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
-
-		__builtin_memcpy(p.daddr, &in->sin_addr.s_addr, 4);
-		p.dport = bpf_ntohs(in->sin_port);
-	} else if (sa.sin6_family == AF_INET6 && len >= (long)sizeof(sa)) {
-		__builtin_memcpy(p.daddr, sa.sin6_addr.in6_u.u6_addr8, 16);
-		p.dport = bpf_ntohs(sa.sin6_port);
-	} else {
-		return 0;
-	}
-	p.family = sa.sin6_family;
 	/*
 	 * Filters first: they need only the destination, and the descriptor
 	 * walk below costs more than they do. So with this variant, seen and
@@ -533,7 +566,7 @@ int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	 */
 	if (seen_and_filtered(p.family, p.daddr, p.dport))
 		return 0;
-	sk = fd_to_tcp_sock((int)ctx->args[0], p.family);
+	sk = fd_to_sock((int)ctx->args[0], p.family, IPPROTO_TCP, SOCK_STREAM);
 	if (!sk)
 		return 0;
 	p.sk = (__u64)sk;
@@ -676,4 +709,91 @@ int BPF_PROG(wd_proc_exit, struct task_struct *t)
 	if (e)
 		proc_submit(e, WD_PROC_EVENT_FIXED);
 	return 0;
+}
+
+/* ---- net_listen: TCP listen() and UDP bind() ---------------------------- */
+
+static __always_inline int listen_event(__u16 family, const __u8 *laddr,
+					__u16 port, struct sock *sk, __u16 protocol,
+					__u32 flags)
+{
+	__u8 none[16] = {};
+
+	if (probe_seen_and_filtered(WD_PROBE_NET_LISTEN, family, laddr, port))
+		return 0;
+	if (family == AF_INET6 && !((const __u64 *)laddr)[0] &&
+	    !((const __u64 *)laddr)[1]) {
+		struct sock_common *skc = &sk->__sk_common;
+
+		if (!BPF_CORE_READ_BITFIELD_PROBED(skc, skc_ipv6only))
+			flags |= WD_F_DUAL_STACK;
+	}
+	return submit_event(WD_EV_LISTEN, WD_HOOK_TRACEPOINT, family, none, 0, sk, 0,
+			    flags, protocol);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int wd_tp_inet_listen(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	__u8 laddr[16] = {};
+	__u16 family;
+
+	if (ctx->newstate != TCP_LISTEN || ctx->protocol != IPPROTO_TCP)
+		return 0;
+	family = ctx->family;
+	/* (the verifier refuses loads through a pointer into ctx) */
+	if (family == AF_INET)
+		bpf_probe_read_kernel(laddr, 4, ctx->saddr);
+	else
+		bpf_probe_read_kernel(laddr, 16, ctx->saddr_v6);
+	return listen_event(family, laddr, ctx->sport, (struct sock *)ctx->skaddr,
+			    IPPROTO_TCP, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int wd_tp_sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct wd_pending p = {};
+	struct sock *sk;
+
+	if (user_sockaddr((void *)ctx->args[1], (long)ctx->args[2], &p.family,
+			  p.daddr, &p.dport))
+		return 0;
+	sk = fd_to_sock((int)ctx->args[0], p.family, IPPROTO_UDP, SOCK_DGRAM);
+	if (!sk)
+		return 0;
+	p.sk = (__u64)sk;
+	bpf_map_update_elem(&wd_pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int wd_tp_sys_exit_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct wd_pending *p;
+	struct sock *sk;
+	__u8 laddr[16] = {};
+	__u32 flags = 0;
+	__u16 family, port;
+
+	p = bpf_map_lookup_elem(&wd_pending, &tid);
+	if (!p)
+		return 0;
+	sk = (struct sock *)p->sk;
+	family = p->family;
+	if (p->dport == 0)
+		flags |= WD_F_RANDOM_BIND;
+	bpf_map_delete_elem(&wd_pending, &tid);
+	if (ctx->ret != 0)
+		return 0;
+	if ((flags & WD_F_RANDOM_BIND) && exclude_random_bind)
+		return 0;
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (family == AF_INET)
+		bpf_core_read(laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+	else
+		bpf_core_read(laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	return listen_event(family, laddr, port, sk, IPPROTO_UDP, flags);
 }

@@ -23,6 +23,8 @@ enum wd_event_type {
 	WD_EV_FORK = 2, /* a new process (not a thread) */
 	WD_EV_EXEC = 3, /* a process replaced its image */
 	WD_EV_EXIT = 4, /* the last thread of a process exited */
+	WD_EV_LISTEN = 5, /* TCP listen() or UDP bind(): wd_connect_event with
+			   * saddr/sport the local address and port */
 };
 
 /* Which attach variant produced an event (wd_event_hdr.hook). */
@@ -34,7 +36,10 @@ enum wd_hook {
 };
 
 /* wd_connect_event.flags */
-#define WD_F_TRUNCATED (1u << 0) /* ancestry walk hit WD_MAX_DEPTH */
+#define WD_F_TRUNCATED (1u << 0)   /* ancestry walk hit WD_MAX_DEPTH */
+#define WD_F_DUAL_STACK (1u << 1)  /* listen: IPv6 [::] socket that takes IPv4 too */
+#define WD_F_RANDOM_BIND (1u << 2) /* bind: port 0 asked, the kernel chose */
+#define WD_F_COARSE_START (1u << 3) /* userland-made: start times to the tick */
 
 /* One process of the ancestry, as read from its task_struct. */
 struct wd_proc {
@@ -72,7 +77,8 @@ struct wd_connect_event {
 	__u8 saddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 	char comm[WD_COMM_LEN]; /* the calling thread's comm */
-	__u32 _pad;
+	__u16 protocol;         /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 _pad;
 	struct wd_proc tree[WD_MAX_DEPTH]; /* tree[0] is the caller */
 };
 

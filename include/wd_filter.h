@@ -24,6 +24,15 @@
 #define WD_INLINE static inline __attribute__((always_inline))
 #endif
 
+/* Probes with filters: the first byte of every LPM key, the index of the
+ * probe's global port set and of its wd_filter_cfg entry. */
+enum wd_probe_id {
+	WD_PROBE_TCP_CONNECT = 0,
+	WD_PROBE_NET_LISTEN = 1,
+	WD_PROBE_UDP_SESSION = 2,
+	WD_NPROBES = 3,
+};
+
 /* wd_rule.mode: the port policy of one network filter. */
 enum wd_port_mode {
 	WD_PORTS_ALL = 0,    /* drop every port */
@@ -45,20 +54,30 @@ struct wd_rule {
 	__u16 id;      /* position of the filter in the config, for debugging */
 };
 
-/* A set of ports: 65536 bits. Port set 0 is the global include/exclude set. */
+/* A set of ports: 65536 bits. Port sets 0..WD_NPROBES-1 are the probes'
+ * global include/exclude sets. */
 #define WD_PORTSET_WORDS 1024
 struct wd_portset {
 	__u64 bits[WD_PORTSET_WORDS];
 };
 
-/* Keys of the LPM tries. */
+/*
+ * Keys of the LPM tries: the probe id and three zero bytes, then the
+ * address; prefixlen counts those 32 bits, so a rule only ever matches
+ * addresses of its own probe.
+ */
+#define WD_LPM_PROBE_BITS 32
 struct wd_lpm4_key {
 	__u32 prefixlen;
+	__u8 probe;
+	__u8 _pad[3];
 	__u8 addr[4];
 };
 
 struct wd_lpm6_key {
 	__u32 prefixlen;
+	__u8 probe;
+	__u8 _pad[3];
 	__u8 addr[16];
 };
 
@@ -70,8 +89,8 @@ struct wd_filter_cfg {
 
 _Static_assert(sizeof(struct wd_rule) == 8, "wd_rule ABI");
 _Static_assert(sizeof(struct wd_portset) == 8192, "wd_portset ABI");
-_Static_assert(sizeof(struct wd_lpm4_key) == 8, "wd_lpm4_key ABI");
-_Static_assert(sizeof(struct wd_lpm6_key) == 20, "wd_lpm6_key ABI");
+_Static_assert(sizeof(struct wd_lpm4_key) == 12, "wd_lpm4_key ABI");
+_Static_assert(sizeof(struct wd_lpm6_key) == 24, "wd_lpm6_key ABI");
 _Static_assert(sizeof(struct wd_filter_cfg) == 8, "wd_filter_cfg ABI");
 
 WD_INLINE int wd_port_in(const struct wd_portset *s, __u16 port)

@@ -784,10 +784,60 @@ static const char *const probe_keys[] = {
 	"filters", "excludeports", "includeports", "plugins", NULL,
 };
 
-static int probe_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
+static const char *const listen_keys[] = {
+	"filters", "excludeports", "includeports", "plugins", "protocols",
+	"snapshot_periodicity", "same_namespace_only", "exclude_random_bind", NULL,
+};
+
+struct probe_arg {
+	struct wd_probe_config *pc;
+	const char *name;
+	bool listen; /* net_listen's own keys are allowed */
+};
+
+static int get_bool(struct ctx *c, yaml_node_t *v, const char *key, bool *out)
+{
+	const char *s = scalar(v);
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "on", NULL };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "off", NULL };
+
+	for (int i = 0; s && yes[i]; i++)
+		if (!strcmp(s, yes[i]))
+			return *out = true, 0;
+	for (int i = 0; s && no[i]; i++)
+		if (!strcmp(s, no[i]))
+			return *out = false, 0;
+	return fail(c, v, "%s must be true or false", key);
+}
+
+static int protocol_list(struct ctx *c, yaml_node_t *n, void *arg)
 {
 	struct wd_probe_config *pc = arg;
+	yaml_node_item_t *it;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "protocols must be a list: [tcp], [udp] or [tcp, udp]");
+	pc->listen_tcp = pc->listen_udp = false;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const char *s = scalar(e);
+
+		if (s && !strcmp(s, "tcp"))
+			pc->listen_tcp = true;
+		else if (s && !strcmp(s, "udp"))
+			pc->listen_udp = true;
+		else
+			return fail(c, e, "protocols: '%s' is not tcp or udp", s ? s : "?");
+	}
+	return 0;
+}
+
+static int probe_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	struct probe_arg *pa = arg;
+	struct wd_probe_config *pc = pa->pc;
 	const char *key = scalar(k);
+	uint64_t n;
 
 	if (!strcmp(key, "filters"))
 		return with_include(c, v, filter_list, pc);
@@ -797,26 +847,62 @@ static int probe_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
 		return get_ports(c, v, key, &pc->includeports);
 	if (!strcmp(key, "plugins"))
 		return with_include(c, v, plugin_map, pc);
-	return unknown_key(c, k, "tcp_connect", probe_keys);
+	if (pa->listen) {
+		if (!strcmp(key, "protocols"))
+			return with_include(c, v, protocol_list, pc);
+		if (!strcmp(key, "same_namespace_only"))
+			return get_bool(c, v, key, &pc->same_namespace_only);
+		if (!strcmp(key, "exclude_random_bind"))
+			return get_bool(c, v, key, &pc->exclude_random_bind);
+		if (!strcmp(key, "snapshot_periodicity")) {
+			const char *s = scalar(v);
+			char *end;
+
+			if (!s || *s < '0' || *s > '9')
+				return fail(c, v, "snapshot_periodicity must be a number of seconds");
+			n = strtoull(s, &end, 10);
+			if (*end || n > 86400 * 365)
+				return fail(c, v, "snapshot_periodicity must be a number of seconds");
+			pc->snapshot_periodicity = (uint32_t)n;
+			return 0;
+		}
+	}
+	return unknown_key(c, k, pa->name, pa->listen ? listen_keys : probe_keys);
+}
+
+static int probe_section(struct ctx *c, yaml_node_t *n, struct probe_arg *pa)
+{
+	struct wd_probe_config *pc = pa->pc;
+	int err;
+
+	pc->enabled = true;
+	if (is_null(n))
+		return 0;
+	err = each_pair(c, n, pa->name, probe_pair, pa);
+	if (err)
+		return err;
+	if (pc->includeports.n && pc->excludeports.n)
+		wd_warn("%s:%zu:%zu: %s has both includeports and excludeports: "
+			"includeports wins", c->name, n->start_mark.line + 1,
+			n->start_mark.column + 1, pa->name);
+	return check_duplicates(c, n, pc, pa->name);
 }
 
 static int tcp_connect_section(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	struct wd_probe_config *pc = &c->cfg->tcp_connect;
-	int err;
+	struct probe_arg pa = { &c->cfg->tcp_connect, "tcp_connect", false };
 
 	(void)arg;
-	pc->enabled = true;
-	if (is_null(n))
-		return 0;
-	err = each_pair(c, n, "tcp_connect", probe_pair, pc);
-	if (err)
-		return err;
-	if (pc->includeports.n && pc->excludeports.n)
-		wd_warn("%s:%zu:%zu: tcp_connect has both includeports and excludeports: "
-			"includeports wins", c->name, n->start_mark.line + 1,
-			n->start_mark.column + 1);
-	return check_duplicates(c, n, pc, "tcp_connect");
+	return probe_section(c, n, &pa);
+}
+
+static int net_listen_section(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct probe_arg pa = { &c->cfg->net_listen, "net_listen", true };
+
+	(void)arg;
+	c->cfg->net_listen.listen_tcp = true; /* pidtree-bcc's default: [tcp] */
+	return probe_section(c, n, &pa);
 }
 
 static const char *const top_keys[] = {
@@ -833,7 +919,9 @@ static int top_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
 		return with_include(c, v, agent_section, arg);
 	if (!strcmp(key, "tcp_connect"))
 		return with_include(c, v, tcp_connect_section, arg);
-	if (!strcmp(key, "udp_session") || !strcmp(key, "net_listen")) {
+	if (!strcmp(key, "net_listen"))
+		return with_include(c, v, net_listen_section, arg);
+	if (!strcmp(key, "udp_session")) {
 		wd_warn("%s:%zu:%zu: probe %s is not implemented yet; ignored",
 			c->name, k->start_mark.line + 1, k->start_mark.column + 1, key);
 		return 0;
@@ -877,6 +965,7 @@ static void probe_config_free(struct wd_probe_config *pc)
 void wd_config_free(struct wd_config *cfg)
 {
 	probe_config_free(&cfg->tcp_connect);
+	probe_config_free(&cfg->net_listen);
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->probe_mode);
@@ -1002,4 +1091,18 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 	fprintf(f, "agent.probe_mode: %s\n", cfg->probe_mode ? cfg->probe_mode : "auto");
 	fprintf(f, "tcp_connect: %s\n", cfg->tcp_connect.enabled ? "enabled" : "disabled");
 	print_probe(f, "tcp_connect", &cfg->tcp_connect);
+	fprintf(f, "net_listen: %s\n", cfg->net_listen.enabled ? "enabled" : "disabled");
+	if (cfg->net_listen.enabled) {
+		fprintf(f, "net_listen.protocols: %s%s%s\n",
+			cfg->net_listen.listen_tcp ? "tcp" : "",
+			cfg->net_listen.listen_tcp && cfg->net_listen.listen_udp ? "," : "",
+			cfg->net_listen.listen_udp ? "udp" : "");
+		fprintf(f, "net_listen.snapshot_periodicity: %u\n",
+			cfg->net_listen.snapshot_periodicity);
+		fprintf(f, "net_listen.same_namespace_only: %s\n",
+			cfg->net_listen.same_namespace_only ? "true" : "false");
+		fprintf(f, "net_listen.exclude_random_bind: %s\n",
+			cfg->net_listen.exclude_random_bind ? "true" : "false");
+	}
+	print_probe(f, "net_listen", &cfg->net_listen);
 }

@@ -43,6 +43,11 @@ struct wd_probe_config {
 	struct wd_port_list excludeports;
 	char **plugins; /* names of the configured plugins */
 	size_t nplugins;
+	/* net_listen only */
+	bool listen_tcp, listen_udp;   /* protocols (default: tcp) */
+	uint32_t snapshot_periodicity; /* seconds; 0: off */
+	bool same_namespace_only;
+	bool exclude_random_bind;
 };
 
 struct wd_config {
@@ -58,6 +63,7 @@ struct wd_config {
 #define WD_SYSLOG_MAX_EVENT 8000
 	char *probe_mode;    /* auto | fentry | kprobe | tracepoint */
 	struct wd_probe_config tcp_connect;
+	struct wd_probe_config net_listen;
 };
 
 /* The configuration compiled into the binary (conf/whodunit.yaml). */

@@ -31,25 +31,40 @@ static void fill_set(struct wd_portset *s, const struct wd_port_list *l)
 			wd_port_set(s, (uint16_t)p);
 }
 
-int wd_filter_compile(const struct wd_probe_config *pc, struct wd_filter_maps *m,
+const struct wd_probe_config *wd_probe_config(const struct wd_config *cfg, int probe)
+{
+	switch (probe) {
+	case WD_PROBE_TCP_CONNECT:
+		return &cfg->tcp_connect;
+	case WD_PROBE_NET_LISTEN:
+		return &cfg->net_listen;
+	}
+	return NULL;
+}
+
+int wd_filter_compile(const struct wd_config *cfg, struct wd_filter_maps *m,
 		      char *err, size_t errlen)
 {
-	size_t n4 = 0, n6 = 0, nsets = 1;
-	const struct wd_port_list *global = NULL;
+	size_t n4 = 0, n6 = 0, nsets = WD_NPROBES;
 
 	*m = (struct wd_filter_maps){ 0 };
-	for (size_t i = 0; i < pc->nfilters; i++) {
-		if (pc->filters[i].family == AF_INET)
-			n4++;
-		else
-			n6++;
-		if (pc->filters[i].mode != WD_PORTS_ALL)
-			nsets++;
+	for (int probe = 0; probe < WD_NPROBES; probe++) {
+		const struct wd_probe_config *pc = wd_probe_config(cfg, probe);
+
+		for (size_t i = 0; pc && i < pc->nfilters; i++) {
+			if (pc->filters[i].family == AF_INET)
+				n4++;
+			else
+				n6++;
+			if (pc->filters[i].mode != WD_PORTS_ALL)
+				nsets++;
+		}
 	}
 	if (n4 > WD_MAX_RULES || n6 > WD_MAX_RULES || nsets > WD_MAX_PORTSETS) {
 		snprintf(err, errlen, "too many filters: %zu IPv4 and %zu IPv6 rules, "
 			 "%zu with port lists (at most %d per family, %d with ports)",
-			 n4, n6, nsets - 1, WD_MAX_RULES, WD_MAX_PORTSETS - 1);
+			 n4, n6, nsets - WD_NPROBES, WD_MAX_RULES,
+			 WD_MAX_PORTSETS - WD_NPROBES);
 		return -E2BIG;
 	}
 	m->v4 = calloc(n4 ? n4 : 1, sizeof(*m->v4));
@@ -60,37 +75,46 @@ int wd_filter_compile(const struct wd_probe_config *pc, struct wd_filter_maps *m
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	m->nsets = 1;
-	/* includeports wins over excludeports, as in pidtree-bcc. */
-	if (pc->includeports.n) {
-		m->cfg.global_mode = WD_GLOBAL_INCLUDE;
-		global = &pc->includeports;
-	} else if (pc->excludeports.n) {
-		m->cfg.global_mode = WD_GLOBAL_EXCLUDE;
-		global = &pc->excludeports;
-	}
-	if (global)
-		fill_set(&m->sets[0], global);
-	for (size_t i = 0; i < pc->nfilters; i++) {
-		const struct wd_net_filter *f = &pc->filters[i];
-		struct wd_rule r = { .mode = (uint16_t)f->mode, .id = (uint16_t)i };
+	m->nsets = WD_NPROBES;
+	for (int probe = 0; probe < WD_NPROBES; probe++) {
+		const struct wd_probe_config *pc = wd_probe_config(cfg, probe);
+		const struct wd_port_list *global = NULL;
 
-		if (f->mode != WD_PORTS_ALL) {
-			r.portset = (uint32_t)m->nsets;
-			fill_set(&m->sets[m->nsets++], &f->ports);
+		if (!pc)
+			continue;
+		/* includeports wins over excludeports, as in pidtree-bcc. */
+		if (pc->includeports.n) {
+			m->cfg[probe].global_mode = WD_GLOBAL_INCLUDE;
+			global = &pc->includeports;
+		} else if (pc->excludeports.n) {
+			m->cfg[probe].global_mode = WD_GLOBAL_EXCLUDE;
+			global = &pc->excludeports;
 		}
-		if (f->family == AF_INET) {
-			struct wd_lpm4_entry *e = &m->v4[m->n4++];
+		if (global)
+			fill_set(&m->sets[probe], global);
+		for (size_t i = 0; i < pc->nfilters; i++) {
+			const struct wd_net_filter *f = &pc->filters[i];
+			struct wd_rule r = { .mode = (uint16_t)f->mode, .id = (uint16_t)i };
 
-			e->key.prefixlen = f->prefixlen;
-			memcpy(e->key.addr, f->addr, 4);
-			e->val = r;
-		} else {
-			struct wd_lpm6_entry *e = &m->v6[m->n6++];
+			if (f->mode != WD_PORTS_ALL) {
+				r.portset = (uint32_t)m->nsets;
+				fill_set(&m->sets[m->nsets++], &f->ports);
+			}
+			if (f->family == AF_INET) {
+				struct wd_lpm4_entry *e = &m->v4[m->n4++];
 
-			e->key.prefixlen = f->prefixlen;
-			memcpy(e->key.addr, f->addr, 16);
-			e->val = r;
+				e->key.prefixlen = WD_LPM_PROBE_BITS + f->prefixlen;
+				e->key.probe = (uint8_t)probe;
+				memcpy(e->key.addr, f->addr, 4);
+				e->val = r;
+			} else {
+				struct wd_lpm6_entry *e = &m->v6[m->n6++];
+
+				e->key.prefixlen = WD_LPM_PROBE_BITS + f->prefixlen;
+				e->key.probe = (uint8_t)probe;
+				memcpy(e->key.addr, f->addr, 16);
+				e->val = r;
+			}
 		}
 	}
 	return 0;
@@ -108,15 +132,15 @@ static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned int plen)
 	return ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - bits))) == 0;
 }
 
-bool wd_filter_drops(const struct wd_filter_maps *m, int family,
+bool wd_filter_drops(const struct wd_filter_maps *m, int probe, int family,
 		     const uint8_t *addr, uint16_t port)
 {
 	const struct wd_rule *best = NULL;
 	const struct wd_portset *set = NULL;
 	int bestlen = -1;
 
-	if (m->cfg.global_mode != WD_GLOBAL_NONE &&
-	    wd_global_drops(m->cfg.global_mode, &m->sets[0], port))
+	if (m->cfg[probe].global_mode != WD_GLOBAL_NONE &&
+	    wd_global_drops(m->cfg[probe].global_mode, &m->sets[probe], port))
 		return true;
 	if (family == AF_INET6 && wd_is_v4mapped(addr)) {
 		family = AF_INET;
@@ -124,15 +148,19 @@ bool wd_filter_drops(const struct wd_filter_maps *m, int family,
 	}
 	if (family == AF_INET) {
 		for (size_t i = 0; i < m->n4; i++)
-			if ((int)m->v4[i].key.prefixlen > bestlen &&
-			    prefix_eq(m->v4[i].key.addr, addr, m->v4[i].key.prefixlen)) {
+			if (m->v4[i].key.probe == probe &&
+			    (int)m->v4[i].key.prefixlen > bestlen &&
+			    prefix_eq(m->v4[i].key.addr, addr,
+				      m->v4[i].key.prefixlen - WD_LPM_PROBE_BITS)) {
 				best = &m->v4[i].val;
 				bestlen = (int)m->v4[i].key.prefixlen;
 			}
 	} else {
 		for (size_t i = 0; i < m->n6; i++)
-			if ((int)m->v6[i].key.prefixlen > bestlen &&
-			    prefix_eq(m->v6[i].key.addr, addr, m->v6[i].key.prefixlen)) {
+			if (m->v6[i].key.probe == probe &&
+			    (int)m->v6[i].key.prefixlen > bestlen &&
+			    prefix_eq(m->v6[i].key.addr, addr,
+				      m->v6[i].key.prefixlen - WD_LPM_PROBE_BITS)) {
 				best = &m->v6[i].val;
 				bestlen = (int)m->v6[i].key.prefixlen;
 			}

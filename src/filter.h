@@ -34,22 +34,24 @@ struct wd_filter_maps {
 	size_t n4;
 	struct wd_lpm6_entry *v6;
 	size_t n6;
-	struct wd_portset *sets; /* sets[0]: the global include/exclude set */
+	struct wd_portset *sets; /* sets[probe]: that probe's global set */
 	size_t nsets;
-	struct wd_filter_cfg cfg;
+	struct wd_filter_cfg cfg[WD_NPROBES];
 };
 
 /*
- * Compile pc into m. 0, -ENOMEM, or -E2BIG (too many rules or port sets;
- * err says which).
+ * Compile the filters of every configured probe into m. 0, -ENOMEM, or
+ * -E2BIG (too many rules or port sets; err says which).
  */
-int wd_filter_compile(const struct wd_probe_config *pc, struct wd_filter_maps *m,
+int wd_filter_compile(const struct wd_config *cfg, struct wd_filter_maps *m,
 		      char *err, size_t errlen);
+/* The configuration of a probe, by id. */
+const struct wd_probe_config *wd_probe_config(const struct wd_config *cfg, int probe);
 void wd_filter_maps_free(struct wd_filter_maps *m);
 /* Capacity to give a map for n entries: room for a reload to grow. */
 uint32_t wd_filter_capacity(size_t n);
-/* Would the kernel drop a connect to addr:port? (longest prefix, as the trie) */
-bool wd_filter_drops(const struct wd_filter_maps *m, int family,
+/* Would the kernel drop this probe's event for addr:port? (longest prefix) */
+bool wd_filter_drops(const struct wd_filter_maps *m, int probe, int family,
 		     const uint8_t *addr, uint16_t port);
 
 #endif

@@ -84,7 +84,7 @@ int wd_event_check(const void *data, size_t size)
 
 	if (size < sizeof(*h) || h->size > size)
 		return -EBADMSG;
-	if (h->type != WD_EV_TCP_CONNECT)
+	if (h->type != WD_EV_TCP_CONNECT && h->type != WD_EV_LISTEN)
 		return -EBADMSG;
 	if (size < WD_CONNECT_EVENT_FIXED || e->depth > WD_MAX_DEPTH ||
 	    size < WD_CONNECT_EVENT_FIXED + e->depth * sizeof(struct wd_proc))
@@ -255,7 +255,8 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_buf_puts(b, "{\"timestamp\":");
 	wd_format_time(b, (int64_t)e->hdr.ts_ns + en->boot_to_real_ns);
 	wd_json_u64(b, "seq", en->seq);
-	wd_buf_puts(b, ",\"probe\":\"tcp_connect\"");
+	wd_buf_puts(b, e->hdr.type == WD_EV_LISTEN ? ",\"probe\":\"net_listen\"" :
+						   ",\"probe\":\"tcp_connect\"");
 	wd_json_u64(b, "pid", pid);
 	wd_json_u64(b, "tid", e->tid);
 	wd_json_u64(b, "uid", e->uid);
@@ -263,14 +264,30 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_json_key(b, "comm", false);
 	put_comm(b, e->comm);
 	wd_buf_puts(b, family == AF_INET ? ",\"family\":\"ipv4\"" : ",\"family\":\"ipv6\"");
-	wd_json_key(b, "daddr", false);
-	put_addr(b, family, e->daddr);
-	wd_json_u64(b, "port", e->dport);
-	wd_json_key(b, "saddr", false);
-	put_addr(b, family, e->saddr);
-	wd_json_u64(b, "sport", e->sport);
-	wd_json_key(b, "error", false);
-	put_error(b, e->error);
+	if (e->hdr.type == WD_EV_LISTEN) {
+		wd_json_key(b, "laddr", false);
+		put_addr(b, family, e->saddr);
+		wd_json_u64(b, "port", e->sport);
+		wd_buf_puts(b, e->protocol == 17 ? ",\"protocol\":\"udp\"" :
+						   ",\"protocol\":\"tcp\"");
+		/* (a snapshot cannot see IPV6_V6ONLY in /proc/net) */
+		if (!en->snapshot)
+			wd_buf_puts(b, e->flags & WD_F_DUAL_STACK ? ",\"dual_stack\":true" :
+								  ",\"dual_stack\":false");
+		if (e->protocol == 17 && !en->snapshot)
+			wd_buf_puts(b, e->flags & WD_F_RANDOM_BIND ? ",\"random_bind\":true" :
+								   ",\"random_bind\":false");
+		wd_buf_puts(b, en->snapshot ? ",\"snapshot\":true" : ",\"snapshot\":false");
+	} else {
+		wd_json_key(b, "daddr", false);
+		put_addr(b, family, e->daddr);
+		wd_json_u64(b, "port", e->dport);
+		wd_json_key(b, "saddr", false);
+		put_addr(b, family, e->saddr);
+		wd_json_u64(b, "sport", e->sport);
+		wd_json_key(b, "error", false);
+		put_error(b, e->error);
+	}
 	wd_buf_puts(b, ",\"hook\":\"");
 	wd_buf_puts(b, hook_names[hook]);
 	wd_buf_putc(b, '"');

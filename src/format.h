@@ -19,6 +19,7 @@ struct wd_enrich {
 	size_t max_bytes;  /* longest record; 0: no limit (see wd_format_connect) */
 	uint64_t seq;      /* sequence number of the last event formatted */
 	uint64_t shortened; /* records cut to fit max_bytes */
+	bool snapshot;      /* net_listen: formatting a periodic snapshot */
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sysexits.h>
 #include <time.h>
@@ -28,7 +29,9 @@
 #include "log.h"
 #include "notify.h"
 #include "output.h"
+#include "procfs.h"
 #include "ptable.h"
+#include "snapshot.h"
 #include "probe.h"
 #include "users.h"
 
@@ -49,6 +52,10 @@ struct agent {
 	struct wd_filter_maps filters;
 	struct wd_buf line;
 	uint64_t events, malformed, sink_errors;
+	uint32_t netns; /* our network namespace (net_listen same_namespace_only) */
+	struct wd_connect_event snap; /* scratch record for snapshot events */
+	int64_t next_snapshot_ns;     /* CLOCK_MONOTONIC; 0: snapshots off */
+	uint64_t snapshot_events;
 };
 
 struct options {
@@ -183,11 +190,81 @@ static int set_output_override(struct wd_config *cfg, const char *spec)
 	return set_str_dup(&cfg->output, spec);
 }
 
+static void write_event(struct agent *a, const struct wd_connect_event *e)
+{
+	int err;
+
+	wd_buf_reset(&a->line);
+	wd_format_connect(&a->line, e, &a->enrich);
+	if (a->line.oom) {
+		a->sink_errors++;
+		return;
+	}
+	a->events++;
+	err = wd_sink_write(&a->sink, a->line.p, a->line.len);
+	if (err && a->sink_errors++ == 0)
+		wd_warn("output: %s (further errors are counted)", strerror(-err));
+}
+
+/* One listener of a net_listen snapshot: an event like a listen record's. */
+static void on_listener(void *ctx, const struct wd_listener *l)
+{
+	struct agent *a = ctx;
+	struct wd_connect_event *e = &a->snap;
+	uint32_t loginuid;
+	struct wd_stat st;
+	struct timespec now;
+
+	if (wd_filter_drops(&a->filters, WD_PROBE_NET_LISTEN, l->family, l->addr, l->port) ||
+	    wd_read_stat("/proc", (pid_t)l->pid, &st))
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	memset(e, 0, WD_CONNECT_EVENT_FIXED + sizeof(struct wd_proc));
+	e->hdr.type = WD_EV_LISTEN;
+	e->hdr.hook = WD_HOOK_NONE;
+	e->hdr.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	e->family = (uint16_t)l->family;
+	memcpy(e->saddr, l->addr, sizeof(e->saddr));
+	e->sport = l->port;
+	e->protocol = (uint16_t)l->protocol;
+	e->netns = a->netns;
+	e->flags = WD_F_COARSE_START;
+	e->depth = 1;
+	e->tid = l->pid;
+	e->tree[0].pid = l->pid;
+	e->tree[0].ppid = (uint32_t)st.ppid;
+	e->tree[0].start_ns = st.starttime * a->ptable.ns_per_tick;
+	wd_read_ids("/proc", (pid_t)l->pid, &e->tree[0].uid, &loginuid);
+	e->uid = e->tree[0].uid;
+	memcpy(e->tree[0].comm, st.comm, strnlen(st.comm, WD_COMM_LEN));
+	memcpy(e->comm, e->tree[0].comm, WD_COMM_LEN);
+	a->enrich.snapshot = true;
+	write_event(a, e);
+	a->enrich.snapshot = false;
+	a->snapshot_events++;
+}
+
+static void maybe_snapshot(struct agent *a)
+{
+	const struct wd_probe_config *nl = &a->cfg.net_listen;
+	struct timespec now;
+	int64_t t;
+
+	if (!a->next_snapshot_ns)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	if (t < a->next_snapshot_ns)
+		return;
+	a->next_snapshot_ns = t + (int64_t)nl->snapshot_periodicity * 1000000000;
+	if (wd_snapshot_listeners("/proc", nl->listen_tcp, nl->listen_udp, on_listener, a) < 0)
+		wd_warn("net_listen snapshot: cannot read /proc");
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct wd_event_hdr *h = data;
 	struct agent *a = ctx;
-	int err;
 
 	if (size >= sizeof(*h) && h->type >= WD_EV_FORK && h->type <= WD_EV_EXIT) {
 		wd_ptable_apply(&a->ptable, data, size);
@@ -197,16 +274,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		a->malformed++;
 		return 0;
 	}
-	wd_buf_reset(&a->line);
-	wd_format_connect(&a->line, data, &a->enrich);
-	if (a->line.oom) {
-		a->sink_errors++;
+	if (h->type == WD_EV_LISTEN && a->cfg.net_listen.same_namespace_only &&
+	    ((const struct wd_connect_event *)data)->netns != a->netns)
 		return 0;
-	}
-	a->events++;
-	err = wd_sink_write(&a->sink, a->line.p, a->line.len);
-	if (err && a->sink_errors++ == 0)
-		wd_warn("output: %s (further errors are counted)", strerror(-err));
+	write_event(a, data);
 	return 0;
 }
 
@@ -285,6 +356,7 @@ static void drain(struct agent *a)
 	a->enrich.boot_to_real_ns = wd_boot_to_real_ns();
 	wd_users_refresh(&a->users);
 	wd_probe_drain(&a->probe);
+	maybe_snapshot(a);
 	if (wd_sink_flush(&a->sink) && a->sink_errors++ == 0)
 		wd_warn("output: write failed (further errors are counted)");
 }
@@ -374,14 +446,15 @@ int main(int argc, char **argv)
 		ret = EX_USAGE;
 		goto out;
 	}
-	if (!a.cfg.tcp_connect.enabled) {
-		wd_err("%s: no probe is configured (add 'tcp_connect:')", a.cfg.source);
+	if (!a.cfg.tcp_connect.enabled && !a.cfg.net_listen.enabled) {
+		wd_err("%s: no probe is configured (add 'tcp_connect:' or 'net_listen:')",
+		       a.cfg.source);
 		ret = EX_CONFIG;
 		goto out;
 	}
-	err = wd_filter_compile(&a.cfg.tcp_connect, &a.filters, why, sizeof(why));
+	err = wd_filter_compile(&a.cfg, &a.filters, why, sizeof(why));
 	if (err) {
-		wd_err("%s: tcp_connect: %s", a.cfg.source, why);
+		wd_err("%s: %s", a.cfg.source, why);
 		ret = err == -E2BIG ? EX_CONFIG : EX_OSERR;
 		goto out;
 	}
@@ -449,6 +522,16 @@ int main(int argc, char **argv)
 	po.ring_bytes = a.cfg.ring_buffer_bytes;
 	po.wakeup_bytes = 64 * 1024;
 	po.filters = &a.filters;
+	po.tcp_connect = a.cfg.tcp_connect.enabled;
+	po.listen_tcp = a.cfg.net_listen.enabled && a.cfg.net_listen.listen_tcp;
+	po.listen_udp = a.cfg.net_listen.enabled && a.cfg.net_listen.listen_udp;
+	po.exclude_random_bind = a.cfg.net_listen.exclude_random_bind;
+	{
+		struct stat st;
+
+		if (stat("/proc/self/ns/net", &st) == 0)
+			a.netns = (uint32_t)st.st_ino;
+	}
 	po.on_event = on_event;
 	po.ctx = &a;
 	err = wd_probe_start(&a.probe, &po, why, sizeof(why));
@@ -466,6 +549,8 @@ int main(int argc, char **argv)
 		a.probe.nprogs, (long long)((mono_ns() - t0) / 1000000), seeded,
 		a.cfg.source, a.cfg.output ? a.cfg.output : "syslog");
 	wd_notify("READY=1");
+	if (a.cfg.net_listen.enabled && a.cfg.net_listen.snapshot_periodicity)
+		a.next_snapshot_ns = 1; /* the first one at once */
 
 	ret = run_loop(&a, sfd, tfd);
 	wd_notify("STOPPING=1");

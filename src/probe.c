@@ -94,7 +94,6 @@ static int fill_filters(struct whodunit_bpf *skel, const struct wd_filter_maps *
 	int fd4 = bpf_map__fd(skel->maps.wd_lpm4), fd6 = bpf_map__fd(skel->maps.wd_lpm6);
 	int fds = bpf_map__fd(skel->maps.wd_portsets);
 	int fdc = bpf_map__fd(skel->maps.wd_filter_cfg);
-	__u32 zero = 0;
 
 	for (size_t i = 0; i < m->n4; i++)
 		if (bpf_map_update_elem(fd4, &m->v4[i].key, &m->v4[i].val, BPF_ANY))
@@ -105,14 +104,15 @@ static int fill_filters(struct whodunit_bpf *skel, const struct wd_filter_maps *
 	for (__u32 i = 0; i < m->nsets; i++)
 		if (bpf_map_update_elem(fds, &i, &m->sets[i], BPF_ANY))
 			return -errno;
-	if (bpf_map_update_elem(fdc, &zero, &m->cfg, BPF_ANY))
-		return -errno;
+	for (__u32 i = 0; i < WD_NPROBES; i++)
+		if (bpf_map_update_elem(fdc, &i, &m->cfg[i], BPF_ANY))
+			return -errno;
 	return 0;
 }
 
 static int size_filter_maps(struct whodunit_bpf *skel, const struct wd_filter_maps *m)
 {
-	size_t nsets = m ? m->nsets : 1;
+	size_t nsets = m ? m->nsets : WD_NPROBES;
 	int err;
 
 	err = bpf_map__set_max_entries(skel->maps.wd_lpm4, wd_filter_capacity(m ? m->n4 : 0));
@@ -263,11 +263,24 @@ static int kprobe_usable(char *why, size_t whylen)
 	return -EOPNOTSUPP;
 }
 
-static bool in_variant(const struct variant *v, const char *name)
+static bool in_variant(const struct variant *v, const char *name);
+
+/* Does this load want program `name`? */
+static bool wanted(const struct variant *v, const struct wd_probe_opts *o,
+		   const char *name)
 {
+	if (!strcmp(name, "wd_tp_inet_listen"))
+		return o->listen_tcp;
+	if (!strcmp(name, "wd_tp_sys_enter_bind") || !strcmp(name, "wd_tp_sys_exit_bind"))
+		return o->listen_udp;
 	for (size_t i = 0; common_progs[i]; i++)
 		if (!strcmp(common_progs[i], name))
 			return true;
+	return o->tcp_connect && in_variant(v, name);
+}
+
+static bool in_variant(const struct variant *v, const char *name)
+{
 	for (size_t i = 0; i < 4 && v->progs[i]; i++)
 		if (!strcmp(v->progs[i], name))
 			return true;
@@ -284,9 +297,9 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 	int err, n = 0;
 
 	/* Rule a variant out cheaply before a full load (~50 ms of BTF parsing). */
-	if (v->hook == WD_HOOK_FENTRY && (err = fentry_usable(why, whylen)))
+	if (o->tcp_connect && v->hook == WD_HOOK_FENTRY && (err = fentry_usable(why, whylen)))
 		return err;
-	if (v->hook == WD_HOOK_KPROBE && (err = kprobe_usable(why, whylen)))
+	if (o->tcp_connect && v->hook == WD_HOOK_KPROBE && (err = kprobe_usable(why, whylen)))
 		return err;
 	skel = whodunit_bpf__open_opts(&oo);
 	if (!skel) {
@@ -295,9 +308,10 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 		return err;
 	}
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, in_variant(v, bpf_program__name(prog)));
+		bpf_program__set_autoload(prog, wanted(v, o, bpf_program__name(prog)));
 	skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	skel->rodata->task_btf = task_btf_supported();
+	skel->rodata->exclude_random_bind = o->exclude_random_bind;
 	err = bpf_map__set_max_entries(skel->maps.wd_events, o->ring_bytes);
 	if (err) {
 		snprintf(why, whylen, "ring buffer size %u: %s", o->ring_bytes,
@@ -309,7 +323,8 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 		snprintf(why, whylen, "filter maps: %s", strerror(-err));
 		goto fail;
 	}
-	if (v->hook == WD_HOOK_TRACEPOINT)
+	if ((v->hook == WD_HOOK_TRACEPOINT && o->tcp_connect) || o->listen_tcp ||
+	    o->listen_udp)
 		ensure_tracefs();
 	t_load = mono_ms();
 	err = whodunit_bpf__load(skel);
@@ -342,7 +357,7 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 				*skel->skeleton->progs[i].link = link;
 		n++;
 	}
-	if (v->hook == WD_HOOK_KPROBE) {
+	if (v->hook == WD_HOOK_KPROBE && o->tcp_connect) {
 		p->extra = bpf_program__attach_kprobe(skel->progs.wd_kretprobe_tcp_connect,
 						     true, "tcp_v6_connect");
 		if (!p->extra) {
@@ -375,6 +390,9 @@ int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
 		const struct variant *v = &variants[i];
 
 		if (o->mode != WD_MODE_AUTO && (int)o->mode != (int)v->hook)
+			continue;
+		/* Without tcp_connect the variants do not differ: take the last. */
+		if (!o->tcp_connect && o->mode == WD_MODE_AUTO && i + 1 < NVARIANTS)
 			continue;
 		err = try_variant(p, v, o, one, sizeof(one));
 		if (!err)

@@ -3,6 +3,7 @@
 #ifndef WD_PROBE_H
 #define WD_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,10 @@ struct wd_probe_opts {
 	uint32_t ring_bytes;   /* ring buffer size, a power of two >= page size */
 	uint32_t wakeup_bytes; /* force a wakeup after this many bytes per CPU */
 	const struct wd_filter_maps *filters; /* written before attaching */
+	bool tcp_connect;         /* load the connect programs (of the variant) */
+	bool listen_tcp;          /* net_listen: TCP listen() */
+	bool listen_udp;          /* net_listen: UDP bind() */
+	bool exclude_random_bind; /* net_listen: drop UDP binds to port 0 */
 	wd_event_fn on_event;
 	void *ctx;
 };

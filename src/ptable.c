@@ -469,8 +469,17 @@ void wd_lineage_build(struct wd_ptable *t, const struct wd_connect_event *e,
 	out->n = 0;
 	out->truncated = false;
 	out->reparented = false;
-	if (k)
+	if (k && (e->flags & WD_F_COARSE_START)) {
+		/* A snapshot knows the start from /proc, to the tick only. */
+		for (n = t->bucket[bucket_of(t, k->pid)]; n; n = n->hnext)
+			if (n->pid == k->pid && !n->exited &&
+			    n->start_ns / t->ns_per_tick == k->start_ns / t->ns_per_tick)
+				break;
+		if (!n)
+			n = wd_ptable_lookup(t, k->pid, k->start_ns);
+	} else if (k) {
 		n = wd_ptable_lookup(t, k->pid, k->start_ns);
+	}
 	while (out->n < WD_LINEAGE_MAX && (n || k)) {
 		struct wd_lineage_node *ln = &out->v[out->n++];
 		uint32_t pid = n ? n->pid : k->pid, ppid;

@@ -70,7 +70,7 @@ static const char *msg(void)
 static void compile(void)
 {
 	wd_filter_maps_free(&maps);
-	cr_assert_eq(wd_filter_compile(&cfg.tcp_connect, &maps, err, sizeof(err)), 0,
+	cr_assert_eq(wd_filter_compile(&cfg, &maps, err, sizeof(err)), 0,
 		     "%s", err);
 }
 
@@ -80,7 +80,7 @@ static bool drops(const char *addr, unsigned int port)
 	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
 
 	cr_assert_eq(inet_pton(fam, addr, a), 1, "bad test address %s", addr);
-	return wd_filter_drops(&maps, fam, a, (uint16_t)port);
+	return wd_filter_drops(&maps, WD_PROBE_TCP_CONNECT, fam, a, (uint16_t)port);
 }
 
 /* pidtree-bcc's example_config.yml shape: anchors, dotted masks, ranges. */
@@ -272,24 +272,25 @@ Test(filter, map_generator_output)
 	compile();
 	cr_assert_eq(maps.n4, 2);
 	cr_assert_eq(maps.n6, 1);
-	cr_assert_eq(maps.nsets, 3);
-	cr_assert_eq(maps.cfg.global_mode, WD_GLOBAL_EXCLUDE);
+	cr_assert_eq(maps.nsets, WD_NPROBES + 2);
+	cr_assert_eq(maps.cfg[WD_PROBE_TCP_CONNECT].global_mode, WD_GLOBAL_EXCLUDE);
 	cr_assert(wd_port_in(&maps.sets[0], 7));
 	cr_assert(!wd_port_in(&maps.sets[0], 8));
-	cr_assert_eq(maps.v4[0].key.prefixlen, 8);
+	cr_assert_eq(maps.v4[0].key.prefixlen, WD_LPM_PROBE_BITS + 8);
+	cr_assert_eq(maps.v4[0].key.probe, WD_PROBE_TCP_CONNECT);
 	cr_assert_eq(maps.v4[0].key.addr[0], 10);
 	cr_assert_eq(maps.v4[0].val.mode, WD_PORTS_ALL);
-	cr_assert_eq(maps.v4[1].key.prefixlen, 16);
+	cr_assert_eq(maps.v4[1].key.prefixlen, WD_LPM_PROBE_BITS + 16);
 	cr_assert_eq(maps.v4[1].val.mode, WD_PORTS_EXCEPT);
-	cr_assert_eq(maps.v4[1].val.portset, 1);
-	cr_assert(wd_port_in(&maps.sets[1], 100) && wd_port_in(&maps.sets[1], 102));
-	cr_assert(!wd_port_in(&maps.sets[1], 99) && !wd_port_in(&maps.sets[1], 103));
-	cr_assert_eq(maps.v6[0].key.prefixlen, 10);
+	cr_assert_eq(maps.v4[1].val.portset, WD_NPROBES);
+	cr_assert(wd_port_in(&maps.sets[WD_NPROBES], 100) && wd_port_in(&maps.sets[WD_NPROBES], 102));
+	cr_assert(!wd_port_in(&maps.sets[WD_NPROBES], 99) && !wd_port_in(&maps.sets[WD_NPROBES], 103));
+	cr_assert_eq(maps.v6[0].key.prefixlen, WD_LPM_PROBE_BITS + 10);
 	cr_assert_eq(maps.v6[0].key.addr[0], 0xfe);
 	cr_assert_eq(maps.v6[0].key.addr[1], 0x80);
 	cr_assert_eq(maps.v6[0].val.mode, WD_PORTS_ONLY);
-	cr_assert_eq(maps.v6[0].val.portset, 2);
-	cr_assert(wd_port_in(&maps.sets[2], 5353));
+	cr_assert_eq(maps.v6[0].val.portset, WD_NPROBES + 1);
+	cr_assert(wd_port_in(&maps.sets[WD_NPROBES + 1], 5353));
 	cr_assert_eq(wd_filter_capacity(0), 64);
 	cr_assert_eq(wd_filter_capacity(100), 256);
 }
