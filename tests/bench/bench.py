@@ -174,6 +174,10 @@ class Auditd:
         return True, "audit subsystem works (auditctl -s)"
 
     def start(self):
+        # auditd turns auditing on for the whole host; put it back after,
+        # or every later configuration runs with syscall auditing on.
+        st = subprocess.run(["auditctl", "-s"], capture_output=True, text=True).stdout
+        self.was_enabled = "enabled 1" in st or "enabled 2" in st
         subprocess.run(["pkill", "-x", "auditd"], capture_output=True)
         self.proc = subprocess.Popen(["taskset", "-c", AGENT_CPU, "auditd", "-n"],
                                      stdout=subprocess.DEVNULL,
@@ -188,6 +192,8 @@ class Auditd:
         sh("auditctl", "-D", stdout=subprocess.DEVNULL)
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        if not self.was_enabled:
+            sh("auditctl", "-e", "0", stdout=subprocess.DEVNULL)
         return {}
 
 
