@@ -518,6 +518,18 @@ static __always_inline struct sock *fd_to_sock(int fd, __u16 family,
 	return sk;
 }
 
+/* Remember a syscall's socket and address until the syscall returns. */
+static __always_inline int stash(struct wd_pending *p, struct sock *sk)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!sk)
+		return 0;
+	p->sk = (__u64)sk;
+	bpf_map_update_elem(&wd_pending, &tid, p, BPF_ANY);
+	return 0;
+}
+
 /* Copy a user sockaddr (IPv4 or IPv6); 0 when it is one. */
 static __always_inline int user_sockaddr(void *uaddr, long len, __u16 *family,
 					 __u8 *addr, __u16 *port)
@@ -552,9 +564,7 @@ static __always_inline int user_sockaddr(void *uaddr, long len, __u16 *family,
 SEC("tracepoint/syscalls/sys_enter_connect")
 int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct wd_pending p = {};
-	struct sock *sk;
 
 	if (user_sockaddr((void *)ctx->args[1], (long)ctx->args[2], &p.family,
 			  p.daddr, &p.dport))
@@ -566,12 +576,8 @@ int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	 */
 	if (seen_and_filtered(p.family, p.daddr, p.dport))
 		return 0;
-	sk = fd_to_sock((int)ctx->args[0], p.family, IPPROTO_TCP, SOCK_STREAM);
-	if (!sk)
-		return 0;
-	p.sk = (__u64)sk;
-	bpf_map_update_elem(&wd_pending, &tid, &p, BPF_ANY);
-	return 0;
+	return stash(&p, fd_to_sock((int)ctx->args[0], p.family, IPPROTO_TCP,
+				    SOCK_STREAM));
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
@@ -753,19 +759,13 @@ int wd_tp_inet_listen(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("tracepoint/syscalls/sys_enter_bind")
 int wd_tp_sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct wd_pending p = {};
-	struct sock *sk;
 
 	if (user_sockaddr((void *)ctx->args[1], (long)ctx->args[2], &p.family,
 			  p.daddr, &p.dport))
 		return 0;
-	sk = fd_to_sock((int)ctx->args[0], p.family, IPPROTO_UDP, SOCK_DGRAM);
-	if (!sk)
-		return 0;
-	p.sk = (__u64)sk;
-	bpf_map_update_elem(&wd_pending, &tid, &p, BPF_ANY);
-	return 0;
+	return stash(&p, fd_to_sock((int)ctx->args[0], p.family, IPPROTO_UDP,
+				    SOCK_DGRAM));
 }
 
 SEC("tracepoint/syscalls/sys_exit_bind")

@@ -100,22 +100,30 @@ static ssize_t read_all(int fd, char *buf, size_t cap, bool *more)
 	return (ssize_t)len;
 }
 
-int wd_read_stat(const char *root, pid_t pid, struct wd_stat *st)
+/* ROOT/PID/NAME as a NUL-terminated string (cut at cap - 1 bytes). */
+static ssize_t read_proc_text(const char *root, pid_t pid, const char *name,
+			      char *text, size_t cap)
 {
-	char text[1024];
 	bool more;
 	ssize_t n;
 	int fd;
 
-	fd = open_proc_file(root, pid, "stat");
+	fd = open_proc_file(root, pid, name);
 	if (fd < 0)
 		return fd;
-	n = read_all(fd, text, sizeof(text) - 1, &more);
+	n = read_all(fd, text, cap - 1, &more);
 	close(fd);
-	if (n < 0)
-		return (int)n;
-	text[n] = '\0';
-	return wd_parse_stat(text, st);
+	if (n >= 0)
+		text[n] = '\0';
+	return n;
+}
+
+int wd_read_stat(const char *root, pid_t pid, struct wd_stat *st)
+{
+	char text[1024];
+	ssize_t n = read_proc_text(root, pid, "stat", text, sizeof(text));
+
+	return n < 0 ? (int)n : wd_parse_stat(text, st);
 }
 
 size_t wd_cmdline_join(char *buf, size_t len)
@@ -149,28 +157,14 @@ ssize_t wd_read_cmdline(const char *root, pid_t pid, char *buf, size_t cap,
 int wd_read_ids(const char *root, pid_t pid, uint32_t *uid, uint32_t *loginuid)
 {
 	char text[4096], *line;
-	bool more;
 	ssize_t n;
-	int fd;
 
 	*loginuid = 0xffffffffu;
-	fd = open_proc_file(root, pid, "loginuid");
-	if (fd >= 0) {
-		n = read_all(fd, text, sizeof(text) - 1, &more);
-		close(fd);
-		if (n > 0) {
-			text[n] = '\0';
-			*loginuid = (uint32_t)strtoul(text, NULL, 10);
-		}
-	}
-	fd = open_proc_file(root, pid, "status");
-	if (fd < 0)
-		return fd;
-	n = read_all(fd, text, sizeof(text) - 1, &more);
-	close(fd);
+	if (read_proc_text(root, pid, "loginuid", text, sizeof(text)) > 0)
+		*loginuid = (uint32_t)strtoul(text, NULL, 10);
+	n = read_proc_text(root, pid, "status", text, sizeof(text));
 	if (n < 0)
 		return (int)n;
-	text[n] = '\0';
 	line = strstr(text, "\nUid:");
 	if (!line)
 		return -EINVAL;

@@ -262,92 +262,79 @@ if $programname == "whodunit" then {{
 """
 
 
-def test_syslog_through_real_rsyslog(make_agent, tmpdir_short):
-    """Default sink: one event = one syslog message, JSON intact."""
+@pytest.fixture
+def rsyslog(tmpdir_short):
+    """A private rsyslogd: whodunit's messages from socket DIR/log land in
+    DIR/events.log as "facility programname message" lines."""
     d = tmpdir_short
     with open(os.path.join(d, "rsyslog.conf"), "w") as f:
         f.write(RSYSLOG_CONF.format(d=d))
     rs = subprocess.Popen(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"),
                            "-i", os.path.join(d, "rsyslog.pid")],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(os.path.join(d, "log")):
+        assert rs.poll() is None, rs.stderr.read().decode()
+        assert time.monotonic() < deadline, "rsyslogd socket missing"
+        time.sleep(0.05)
+    yield d
+    rs.terminate()
+    rs.wait(timeout=10)
+
+
+def syslog_event(d, pid, timeout=10):
+    """(facility, programname, event, raw line) of pid's event, or None."""
+    logf = os.path.join(d, "events.log")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(logf):
+            for line in open(logf, "rb").read().splitlines():
+                fac, prog, msg = line.split(b" ", 2)
+                ev = json.loads(msg)
+                if ev["pid"] == pid:
+                    return fac, prog, ev, line
+        time.sleep(0.05)
+    return None
+
+
+def test_syslog_through_real_rsyslog(make_agent, rsyslog):
+    """Default sink: one event = one syslog message, JSON intact."""
+    agent = make_agent("agent:\n  syslog_facility: local4\n"
+                       "  syslog_socket: %s/log\ntcp_connect: {}\n" % rsyslog).start()
+    lst = Listener()
+    client = Client("127.0.0.1", lst.port, extra=HOSTILE)
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(os.path.join(d, "log")):
-            assert rs.poll() is None, rs.stderr.read().decode()
-            assert time.monotonic() < deadline, "rsyslogd socket missing"
-            time.sleep(0.05)
-        agent = make_agent("agent:\n  syslog_facility: local4\n"
-                           "  syslog_socket: %s/log\ntcp_connect: {}\n" % d).start()
-        lst = Listener()
-        client = Client("127.0.0.1", lst.port, extra=HOSTILE)
-        try:
-            truth = client.truth
-            logf = os.path.join(d, "events.log")
-            ev = None
-            deadline = time.monotonic() + 10
-            while ev is None and time.monotonic() < deadline:
-                if os.path.exists(logf):
-                    with open(logf, "rb") as f:
-                        for line in f.read().splitlines():
-                            fac, prog, msg = line.split(b" ", 2)
-                            obj = json.loads(msg)
-                            if obj["pid"] == truth["pid"]:
-                                ev = (fac, prog, obj)
-                time.sleep(0.05)
-            assert ev, "no event reached rsyslog; agent: " + agent.stderr()
-            fac, prog, obj = ev
-            assert fac == b"local4" and prog == b"whodunit"
-            assert obj["port"] == lst.port and obj["sport"] == truth["sport"]
-            raw = b" ".join(a if isinstance(a, bytes) else a.encode()
-                            for a in client.argv)
-            assert obj["proctree"][0]["cmdline"] == raw.decode("utf-8", "replace")
-        finally:
-            client.finish()
-            lst.close()
-        assert agent.stop()[0] == 0
+        got = syslog_event(rsyslog, client.truth["pid"])
+        assert got, "no event reached rsyslog; agent: " + agent.stderr()
+        fac, prog, obj, _ = got
+        assert fac == b"local4" and prog == b"whodunit"
+        assert obj["port"] == lst.port and obj["sport"] == client.truth["sport"]
+        raw = b" ".join(a if isinstance(a, bytes) else a.encode()
+                        for a in client.argv)
+        assert obj["proctree"][0]["cmdline"] == raw.decode("utf-8", "replace")
     finally:
-        rs.terminate()
-        rs.wait(timeout=10)
+        client.finish()
+        lst.close()
+    assert agent.stop()[0] == 0
 
 
-def test_long_cmdline_fits_rsyslog_default_size(make_agent, tmpdir_short):
+def test_long_cmdline_fits_rsyslog_default_size(make_agent, rsyslog):
     """A record over rsyslog's 8 KiB default is cut, and arrives whole."""
-    d = tmpdir_short
-    with open(os.path.join(d, "rsyslog.conf"), "w") as f:
-        f.write(RSYSLOG_CONF.format(d=d))
-    rs = subprocess.Popen(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"),
-                           "-i", os.path.join(d, "rsyslog.pid")],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    agent = make_agent("agent:\n  syslog_socket: %s/log\ntcp_connect: {}\n"
+                       % rsyslog).start()
+    lst = Listener()
+    client = Client("127.0.0.1", lst.port, extra=["x" * 3000, "y" * 3000, "z" * 3000])
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(os.path.join(d, "log")):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        agent = make_agent("agent:\n  syslog_socket: %s/log\ntcp_connect: {}\n" % d).start()
-        lst = Listener()
-        client = Client("127.0.0.1", lst.port, extra=["x" * 3000, "y" * 3000, "z" * 3000])
-        try:
-            logf = os.path.join(d, "events.log")
-            obj = None
-            deadline = time.monotonic() + 10
-            while obj is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-                if os.path.exists(logf):
-                    for line in open(logf, "rb").read().splitlines():
-                        ev = json.loads(line.split(b" ", 2)[2])
-                        if ev["pid"] == client.truth["pid"]:
-                            obj, raw = ev, line
-            assert obj, agent.stderr()
-            leaf = obj["proctree"][0]
-            assert leaf.get("cmdline_truncated") is True
-            assert leaf["cmdline"].endswith("...")
-            assert " ".join(client.argv).startswith(leaf["cmdline"][:-3])
-            assert len(raw) < 8192
-        finally:
-            client.finish()
-            lst.close()
-        assert agent.stop()[0] == 0
-        assert "shortened 1" in agent.stderr()
+        got = syslog_event(rsyslog, client.truth["pid"])
+        assert got, agent.stderr()
+        _, _, obj, raw = got
+        leaf = obj["proctree"][0]
+        assert leaf.get("cmdline_truncated") is True
+        assert leaf["cmdline"].endswith("...")
+        assert " ".join(client.argv).startswith(leaf["cmdline"][:-3])
+        assert len(raw) < 8192
     finally:
-        rs.terminate()
-        rs.wait(timeout=10)
+        client.finish()
+        lst.close()
+    assert agent.stop()[0] == 0
+    assert "shortened 1" in agent.stderr()

@@ -9,44 +9,25 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fakeproc.h"
 #include "format.h"
 
-static char root[] = "/tmp/wd-fmt-XXXXXX";
 static struct wd_ptable pt;
 static struct wd_lineage lin;
 static struct wd_users users;
 static struct wd_enrich en;
 
-static void put(int pid, const char *name, const void *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d", root, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
-	f = fopen(path, "wb");
-	fwrite(data, 1, len, f);
-	fclose(f);
-}
-
 static void put_proc(int pid, int ppid, const char *comm, unsigned long long ticks,
 		     const char *cmdline, size_t len)
 {
-	char text[256];
-	int n = snprintf(text, sizeof(text),
-			 "%d (%s) S %d 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %llu 0\n",
-			 pid, comm, ppid, ticks);
-
-	put(pid, "stat", text, (size_t)n);
-	put(pid, "cmdline", cmdline, len);
+	fake_proc(pid, ppid, comm, ticks, cmdline, len);
 }
 
 static void setup(void)
 {
 	static const char pw[] = "root:x:0:0::/:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n";
 
-	cr_assert(mkdtemp(root));
+	fakeproc_setup();
 	cr_assert_eq(wd_ptable_init(&pt, root, 64), 0);
 	cr_assert_eq(wd_users_parse(&users, pw, sizeof(pw) - 1), 0);
 	en = (struct wd_enrich){ .ptable = &pt, .users = &users, .lineage = &lin,
@@ -56,13 +37,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[600];
-
 	wd_ptable_free(&pt);
 	wd_users_free(&users);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	cr_assert(system(cmd) == 0);
-	strcpy(root, "/tmp/wd-fmt-XXXXXX");
+	fakeproc_teardown();
 }
 
 TestSuite(format, .init = setup, .fini = teardown);

@@ -8,23 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fakeproc.h"
 #include "procfs.h"
-
-static char root[] = "/tmp/wd-fakeproc-XXXXXX";
-
-static void put(int pid, const char *name, const void *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d", root, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
-	f = fopen(path, "wb");
-	cr_assert(f);
-	fwrite(data, 1, len, f);
-	fclose(f);
-}
 
 static void put_stat(int pid, const char *comm, int ppid, unsigned long long start)
 {
@@ -37,21 +22,7 @@ static void put_stat(int pid, const char *comm, int ppid, unsigned long long sta
 	put(pid, "stat", text, (size_t)n);
 }
 
-static void setup(void)
-{
-	cr_assert(mkdtemp(root));
-}
-
-static void teardown(void)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	cr_assert(system(cmd) == 0);
-	strcpy(root, "/tmp/wd-fakeproc-XXXXXX");
-}
-
-TestSuite(procfs, .init = setup, .fini = teardown);
+TestSuite(procfs, .init = fakeproc_setup, .fini = fakeproc_teardown);
 
 Test(procfs, stat_fields)
 {

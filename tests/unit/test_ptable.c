@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fakeproc.h"
 #include "ptable.h"
 
-static char root[] = "/tmp/wd-pt-XXXXXX";
 static struct wd_ptable t;
 static struct wd_lineage lin;
 
@@ -17,47 +17,16 @@ static struct wd_lineage lin;
 
 static void setup(void)
 {
-	cr_assert(mkdtemp(root));
+	fakeproc_setup();
 }
 
 static void teardown(void)
 {
-	char cmd[600];
-
 	wd_ptable_free(&t);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	cr_assert(system(cmd) == 0);
-	strcpy(root, "/tmp/wd-pt-XXXXXX");
+	fakeproc_teardown();
 }
 
 TestSuite(ptable, .init = setup, .fini = teardown);
-
-static void put(int pid, const char *name, const void *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d", root, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
-	f = fopen(path, "wb");
-	fwrite(data, 1, len, f);
-	fclose(f);
-}
-
-/* A process in the fake /proc: stat (start in ticks), cmdline, status. */
-static void fake_proc(int pid, int ppid, const char *comm, unsigned long long ticks,
-		      const char *cmdline, size_t len)
-{
-	char text[256];
-	int n = snprintf(text, sizeof(text),
-			 "%d (%s) S %d 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %llu 0\n",
-			 pid, comm, ppid, ticks);
-
-	put(pid, "stat", text, (size_t)n);
-	put(pid, "cmdline", cmdline, len);
-	put(pid, "status", "Name:\tx\nUid:\t0\t0\t0\t0\n", 21);
-}
 
 static void rec(uint16_t type, uint32_t pid, uint64_t start, uint32_t ppid,
 		uint64_t pstart, const char *comm, const char *path, const char *args,
