@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Runs inside the package-test guest (tests/package/run.sh) as a oneshot
+# service once multi-user.target is reached: systemd is pid 1, journald and
+# rsyslog run, the network is loopback only. Prints one line per check on
+# the serial console:
+#   WDPKG <check> PASS|FAIL [detail]
+#   WDPKG-INFO <text>
+#   WDPKG-DONE <passed> <failed>
+# and powers the machine off.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export SYSTEMD_PAGER= SYSTEMD_COLORS=0 LC_ALL=C
+pass=0
+fail=0
+ok() { echo "WDPKG $1 PASS ${*:2}"; pass=$((pass + 1)); }
+ko() { echo "WDPKG $1 FAIL ${*:2}" | tr '\n' ' '; echo; fail=$((fail + 1)); }
+check() { # check NAME DETAIL-ON-FAILURE COMMAND...
+	local n=$1 d=$2
+	shift 2
+	if "$@"; then ok "$n"; else ko "$n" "$d"; fi
+}
+info() { echo "WDPKG-INFO $*"; }
+# wait_for SECONDS COMMAND...: poll every 0.2 s
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS >= end)) && return 1
+		sleep 0.2
+	done
+}
+finish() {
+	echo "WDPKG-DONE $pass $fail"
+	sync
+	systemctl poweroff --force --force
+	sleep 10
+}
+trap finish EXIT
+
+info "start uptime $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r), $(systemctl --version | head -n1)"
+info "pid 1: $(cat /proc/1/comm); rsyslog $(systemctl is-active rsyslog); system $(systemctl is-system-running)"
+SIEM_PORT=10514
+CONF=/etc/whodunit/whodunit.yaml
+
+# Connect to 127.0.0.1:PORT (nothing listens: refused, still one connect).
+connect() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; true; }
+# Events of the current whodunit run, from the journal, as JSON lines.
+events() {
+	journalctl -q -o cat -t whodunit _PID="$(systemctl show -P MainPID whodunit)" 2>/dev/null |
+		grep '^{' || true
+}
+has_event() { # has_event PORT [jq condition]
+	events | jq -n -e --argjson p "$1" \
+		"[inputs | select(.port == \$p and .daddr == \"127.0.0.1\") | ${2:-true}] | any" >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- install
+out=$(dpkg -i /root/whodunit.deb 2>&1)
+rc=$?
+check install "dpkg -i rc $rc: $out" test $rc -eq 0
+dpkg -s whodunit >/dev/null 2>&1 || ko install-status "$(dpkg -s whodunit 2>&1 | head -3)"
+v=$(dpkg-query -W -f='${Version}' whodunit)
+b=$(/usr/sbin/whodunit --version)
+check version "package $v, binary '$b'" test "$b" = "whodunit $v"
+check conffile "$(dpkg-query -W -f='${Conffiles}' whodunit)" \
+	bash -c "dpkg-query -W -f='\${Conffiles}' whodunit | grep -q '/etc/whodunit/whodunit.yaml'"
+check man-page "no whodunit.8.gz" test -s /usr/share/man/man8/whodunit.8.gz
+check rsyslog-snippet-inert "snippet missing or active" \
+	bash -c 'test -s /etc/rsyslog.d/whodunit-forward.conf.example && ! ls /etc/rsyslog.d/*.conf 2>/dev/null | grep -q whodunit'
+
+# --man=no: the minimal guest has no man-db (the page itself is checked above)
+vout=$(systemd-analyze verify --man=no /lib/systemd/system/whodunit.service 2>&1)
+check systemd-analyze-verify "$vout" test -z "$vout"
+score=$(systemd-analyze security whodunit.service 2>/dev/null | sed -n 's/.*Overall exposure level for whodunit.service: //p')
+info "systemd-analyze security whodunit.service: ${score:-unknown}"
+
+# The postinst enabled and started it, on the default config.
+check enabled "$(systemctl is-enabled whodunit 2>&1)" test "$(systemctl is-enabled whodunit 2>&1)" = enabled
+wait_for 60 bash -c '[ "$(systemctl is-active whodunit)" = active ]'
+check started-by-postinst "$(systemctl status whodunit --no-pager 2>&1 | tail -n 8)" \
+	test "$(systemctl is-active whodunit)" = active
+
+# ------------------------------------------------ test config: loopback too
+cat >"$CONF" <<YAML
+# package test: report loopback connects, except rsyslog's own to the SIEM
+tcp_connect:
+  excludeports: [$SIEM_PORT]
+YAML
+t0=$(date +%s.%N)
+systemctl restart whodunit
+rc=$?
+t1=$(date +%s.%N)
+info "systemctl restart whodunit (until READY=1): $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
+st=$(systemctl show whodunit -P ActiveState -P SubState -P Type -P NotifyAccess | tr '\n' ' ')
+check start-notify "rc $rc, state $st; $(journalctl -q -u whodunit -n 15 --no-pager | tr '\n' '|')" \
+	bash -c "[ $rc -eq 0 ] && [ \"\$(systemctl show whodunit -P ActiveState)\" = active ] && [ \"\$(systemctl show whodunit -P Type)\" = notify ]"
+journalctl -q -o cat -t whodunit | grep 'ready:' | tail -n1 | sed 's/^/WDPKG-INFO agent: /'
+MAINPID=$(systemctl show -P MainPID whodunit)
+uid=$(awk '/^Uid:/{print $2}' /proc/$MAINPID/status 2>/dev/null)
+capeff=$(awk '/^CapEff:/{print $2}' /proc/$MAINPID/status 2>/dev/null)
+capbnd=$(awk '/^CapBnd:/{print $2}' /proc/$MAINPID/status 2>/dev/null)
+# CAP_DAC_READ_SEARCH 2, CAP_SYS_PTRACE 19, CAP_PERFMON 38, CAP_BPF 39
+want=$(printf '%016x' $(((1 << 2) | (1 << 19) | (1 << 38) | (1 << 39))))
+info "agent pid $MAINPID uid $uid CapEff $capeff CapBnd $capbnd (want $want)"
+check unprivileged "uid $uid CapEff $capeff CapBnd $capbnd want $want" \
+	test -n "$uid" -a "$uid" != 0 -a "$capeff" = "$want" -a "$capbnd" = "$want"
+
+# ---------------------------------------------- a connect reaches syslog
+connect 40001
+check event-journal "no event for port 40001 in the journal: $(events | tail -n 2)" \
+	wait_for 10 has_event 40001 '.proctree[0].cmdline != "" and .pid > 0 and .seq >= 1'
+ev=$(events | jq -c 'select(.port == 40001)' | head -n1)
+info "event: ${ev:0:700}"
+# Another user's process started before the agent: its exe must be known
+# (CAP_SYS_PTRACE): pid 1's exe is /usr/lib/systemd/systemd.
+check event-ancestry-exe "pid 1 node: $(echo "$ev" | jq -c '.proctree[-1]')" \
+	bash -c "echo '$ev' | jq -e '.proctree[-1].pid == 1 and (.proctree[-1].exe | test(\"systemd\"))' >/dev/null"
+check event-rsyslog "no port 40001 event in /var/log/syslog: $(tail -n 3 /var/log/syslog 2>&1)" \
+	wait_for 10 bash -c "grep ' whodunit\[[0-9]*\]: {' /var/log/syslog | sed 's/^.* whodunit\[[0-9]*\]: //' | jq -e 'select(.port == 40001)' >/dev/null 2>&1"
+
+# -------------------------------------- every attach variant in the sandbox
+for mode in fentry kprobe tracepoint; do
+	mkdir -p /run/systemd/system/whodunit.service.d
+	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/whodunit -c %s --probe-mode %s\n' "$CONF" "$mode" \
+		>/run/systemd/system/whodunit.service.d/mode.conf
+	systemctl daemon-reload
+	systemctl restart whodunit
+	port=$((40100 + ${#mode}))
+	connect $port
+	check "variant-$mode" "$(systemctl is-active whodunit); $(journalctl -q -u whodunit -n 6 --no-pager | tr '\n' '|')" \
+		wait_for 10 has_event $port ".hook == \"$mode\""
+done
+rm -rf /run/systemd/system/whodunit.service.d
+systemctl daemon-reload
+systemctl restart whodunit
+
+# -------------------------------------------- stop: every program detached
+# The agent's programs and links, from its file descriptors (/proc/PID/fdinfo).
+apid=$(systemctl show -P MainPID whodunit)
+ids=$(cat /proc/$apid/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -un | tr '\n' ' ')
+info "BPF programs of the running agent: ${ids:-none}"
+check bpf-loaded "no BPF program owned by the agent" test -n "$ids"
+systemctl stop whodunit
+left=""
+for id in $ids; do
+	bpftool prog show id "$id" >/dev/null 2>&1 && left+="$id "
+done
+tracing=$(bpftool -j prog show | jq -r '.[] | select(.type | test("tracing|kprobe|tracepoint|raw_tracepoint")) | "\(.id):\(.type):\(.name // "")"' | tr '\n' ' ')
+check stop-detaches "still loaded: ${left}; tracing programs: $tracing; $(systemctl is-active whodunit)" \
+	test -z "$left" -a -z "$tracing" -a "$(systemctl is-active whodunit)" = inactive
+
+# ------------------------------------------ broken config: 78, no restarts
+cp "$CONF" /root/good.yaml
+printf 'tcp_connect:\n  filters:\n    - network: 10.0.0.0\n      network_mask: 255.0.255.0\n' >"$CONF"
+systemctl reset-failed whodunit 2>/dev/null
+systemctl start whodunit
+rc=$?
+sleep 12 # RestartSec=5s: a restart loop would have restarted twice by now
+res=$(systemctl show whodunit -P ActiveState -P Result -P NRestarts -P ExecMainStatus | tr '\n' ' ')
+pre=$(systemctl status whodunit --no-pager 2>&1 | grep -E 'ExecStartPre|Process:' | tr '\n' ' ')
+info "broken config: start rc $rc; ActiveState Result NRestarts ExecMainStatus: $res; $pre"
+check bad-config-fails "rc $rc; $res; $pre" \
+	bash -c "[ \"\$(systemctl show whodunit -P ActiveState)\" = failed ]"
+check bad-config-status-78 "ExecMainStatus $(systemctl show whodunit -P ExecMainStatus); $pre; $(journalctl -q -u whodunit -n 20 --no-pager | tr '\n' '|')" \
+	bash -c "[ \"\$(systemctl show whodunit -P ExecMainStatus)\" = 78 ]"
+check bad-config-no-restart "NRestarts $(systemctl show whodunit -P NRestarts); $(journalctl -q -u whodunit --no-pager | grep -c 'Scheduled restart') scheduled restarts" \
+	bash -c "[ \"\$(systemctl show whodunit -P NRestarts)\" = 0 ] && ! journalctl -q -u whodunit --no-pager | grep -q 'Scheduled restart'"
+cp /root/good.yaml "$CONF"
+systemctl reset-failed whodunit
+systemctl start whodunit
+check restart-good-config "$(systemctl is-active whodunit)" test "$(systemctl is-active whodunit)" = active
+
+# ----------------------------------------------- forwarding to the "SIEM"
+mkdir -p /etc/siem /var/spool/siem /var/log/siem
+cat >/etc/siem/rsyslog.conf <<CONF
+# A second rsyslog acting as the SIEM: TCP on loopback, octet-counted
+# framing accepted by imtcp; writes each message's MSG part, one a line.
+global(workDirectory="/var/spool/siem")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="$SIEM_PORT")
+template(name="msgonly" type="string" string="%msg%\n")
+action(type="omfile" file="/var/log/siem/events.log" template="msgonly")
+template(name="arrival" type="string" string="%timegenerated:::date-rfc3339% %hostname% %app-name% %procid% %msg:1:60%\n")
+action(type="omfile" file="/var/log/siem/arrival.log" template="arrival")
+CONF
+siem_start() {
+	systemd-run -q --unit=siem --collect /usr/sbin/rsyslogd -n -f /etc/siem/rsyslog.conf -i /run/siem.pid
+	wait_for 10 bash -c "ss -Hltn 'sport = :$SIEM_PORT' | grep -q ."
+}
+siem_start
+check siem-listens "$(systemctl status siem --no-pager 2>&1 | tail -5)" \
+	bash -c "ss -Hltn 'sport = :$SIEM_PORT' | grep -q ."
+sed -e "s/target=\"siem.example.invalid\"/target=\"127.0.0.1\"/" -e "s/port=\"6514\"/port=\"$SIEM_PORT\"/" \
+	/etc/rsyslog.d/whodunit-forward.conf.example >/etc/rsyslog.d/60-whodunit-forward.conf
+nout=$(rsyslogd -N1 2>&1)
+check forward-config-valid "$nout" rsyslogd -N1
+systemctl restart rsyslog
+check rsyslog-restart "$(systemctl status rsyslog --no-pager | tail -5)" test "$(systemctl is-active rsyslog)" = active
+# restart whodunit too: its seq counts from 1 again, every event must arrive
+systemctl restart whodunit
+siem_has() { # siem_has PORT
+	# not `jq -e select(...)`: jq 1.6's -e looks at the last input only
+	jq -n -e --argjson p "$1" '[inputs | select(.port == $p)] | length > 0' \
+		/var/log/siem/events.log >/dev/null 2>&1
+}
+for p in 41001 41002 41003; do connect $p; done
+check forward-live "events in SIEM: $(wc -l </var/log/siem/events.log 2>&1); $(tail -c 600 /var/log/siem/events.log 2>&1)" \
+	wait_for 30 bash -c "$(declare -f siem_has); siem_has 41001 && siem_has 41002 && siem_has 41003"
+check forward-json-intact "not all SIEM lines are JSON objects: $(grep -v '^{' /var/log/siem/events.log | head -c 400)" \
+	bash -c "jq -e -s 'length > 0 and all(type == \"object\")' /var/log/siem/events.log >/dev/null && ! grep -qv '^{' /var/log/siem/events.log"
+# The JSON the SIEM got is byte for byte what whodunit wrote.
+local_ev=$(events | grep '"port":41002,' | head -n1)
+siem_ev=$(grep '"port":41002,' /var/log/siem/events.log | head -n1)
+check forward-json-identical "journal: ${local_ev:0:300} SIEM: ${siem_ev:0:300}" \
+	test -n "$local_ev" -a "$local_ev" = "$siem_ev"
+check forward-only-events "non-event lines in SIEM: $(grep -c 'ready:' /var/log/siem/events.log)" \
+	bash -c "! grep -q 'ready:' /var/log/siem/events.log"
+
+# outage: stop the SIEM, make connects, start it again: all must arrive
+systemctl stop siem
+wait_for 10 bash -c "! ss -Hltn 'sport = :$SIEM_PORT' | grep -q ."
+for p in $(seq 42001 42010); do connect $p; done
+wait_for 10 has_event 42010
+sleep 2
+siem_start
+t0=$SECONDS
+missing() {
+	local m=""
+	for p in $(seq 42001 42010); do siem_has $p || m+="$p "; done
+	echo "$m"
+}
+wait_for 90 bash -c "$(declare -f siem_has missing); [ -z \"\$(missing)\" ]"
+m=$(missing)
+info "after the outage, the queued events arrived within $((SECONDS - t0)) s (missing: ${m:-none})"
+check forward-outage-no-loss "missing ports: $m; SIEM has $(wc -l </var/log/siem/events.log) lines" test -z "$m"
+# seq: every event of this whodunit run, 1..N, reached the SIEM once.
+nlocal=$(events | jq -s 'map(.seq) | max')
+seqs=$(jq -s -c '[.[].seq] | sort' /var/log/siem/events.log)
+info "SIEM seqs $seqs, local max seq $nlocal"
+check forward-seq-complete "local max seq $nlocal, SIEM seqs $seqs" \
+	bash -c "echo '$seqs' | jq -e --argjson n '$nlocal' '. == [range(1; \$n + 1)]' >/dev/null"
+
+if ((fail)); then # diagnostics for a failed run
+	journalctl -q --no-pager -o short-monotonic -u rsyslog -u siem -n 40 | sed 's/^/WDPKG-DIAG /'
+	sed 's/^/WDPKG-DIAG siem: /' /var/log/siem/arrival.log
+	ls -la /var/spool/rsyslog | sed 's/^/WDPKG-DIAG spool: /'
+fi
+systemctl stop whodunit siem
+exit 0
