@@ -348,6 +348,25 @@ def memory_and_latency(args, tmp, listener, results):
     a.stop()
     results["rss_kib"] = {"idle": idle, "peak_under_load": hwm}
 
+    # fork storm: the process table stays bounded (issue: no growth without bound)
+    a = Agent(tmp, REPORT_ALL, "storm").start()
+    time.sleep(0.5)
+    before = a.rss_kib()
+    out = subprocess.run([LOADGEN, "-F", str(args.storm), "-c", str(LOAD_CPU)],
+                         check=True, capture_output=True).stdout
+    time.sleep(0.5)
+    after, hwm = a.rss_kib(), a.rss_kib("VmHWM")
+    c = a.stop()
+    with open(a.err) as f:
+        last = [l for l in f if "exit: seen" in l][-1]
+    table = int(last.split("process table ")[1].split()[0])
+    results["fork_storm"] = {"forks": args.storm, "rss_before_kib": before,
+                             "rss_after_kib": after, "rss_peak_kib": hwm,
+                             "table_after": table,
+                             "seconds": json.loads(out)["seconds"]}
+    log("  fork storm of %d: RSS %d -> %d KiB (peak %d), table %d entries"
+        % (args.storm, before, after, hwm, table))
+
     # latency: 10 connects/s, time from connect() to the line in the file
     a = Agent(tmp, REPORT_ALL, "lat").start()
     logpath = os.path.join(tmp, "lat.log")
@@ -429,6 +448,10 @@ def report(args, results):
              % (args.starts, s["median"], s["min"], s["max"], s["own_median"]))
     o.append("| RSS idle / peak under load | %.1f MiB / %.1f MiB |"
              % (r["idle"] / 1024, r["peak_under_load"] / 1024))
+    fs = results["fork_storm"]
+    o.append("| fork storm of %d short processes (%.1f s): RSS before / after / peak, table entries after | %.1f / %.1f / %.1f MiB, %d |"
+             % (fs["forks"], fs["seconds"], fs["rss_before_kib"] / 1024,
+                fs["rss_after_kib"] / 1024, fs["rss_peak_kib"] / 1024, fs["table_after"]))
     o.append("| binary size (static, BPF embedded, with debug info) | %.2f MiB |"
              % (results["binary_bytes"] / 1048576))
     o.append("| event latency at 10 connects/s, connect() to line in file | p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d/%d events) |"
@@ -445,6 +468,7 @@ def main():
     ap.add_argument("--drain-seconds", type=float, default=4)
     ap.add_argument("--starts", type=int, default=20)
     ap.add_argument("--latency-seconds", type=float, default=10)
+    ap.add_argument("--storm", type=int, default=100000)
     ap.add_argument("--only", choices=["overhead", "drain", "startup", "misc"])
     ap.add_argument("--out", default=os.path.join(BUILD, "bench", "results.md"))
     args = ap.parse_args()

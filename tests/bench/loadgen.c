@@ -7,6 +7,8 @@
  *   loadgen -a ADDR -p PORT [-m blocking|nonblock] [-n PROCS] [-d SECONDS]
  *           [-r RATE_PER_PROC] [-c CPU] [-l LOGFILE]
  *   loadgen -L -a ADDR -p PORT [-c CPU]   accept and close until killed
+ *   loadgen -F COUNT [-c CPU]             fork storm: COUNT children that
+ *                                         exit at once, one at a time
  *
  * blocking: connect + close (SO_LINGER 0: no TIME_WAIT) to a listener.
  * nonblock: non-blocking connect (EINPROGRESS expected) + close.
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1", *logpath = NULL;
 	int port = 0, nprocs = 1, nonblock = 0, cpu = -1, opt, listen_mode = 0;
+	long storm = 0;
 	double seconds = 3, rate = 0;
 	struct sockaddr_storage ss = { 0 };
 	struct result *res;
@@ -157,8 +160,9 @@ int main(int argc, char **argv)
 	uint64_t total = 0, errors = 0, sum = 0, n = 0, t0, elapsed;
 	uint32_t *all;
 
-	while ((opt = getopt(argc, argv, "a:p:m:n:d:r:c:l:L")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:m:n:d:r:c:l:LF:")) != -1) {
 		switch (opt) {
+		case 'F': storm = atol(optarg); break;
 		case 'L': listen_mode = 1; break;
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -172,6 +176,22 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: see the comment at the top of loadgen.c\n");
 			return 64;
 		}
+	}
+	if (storm > 0) {
+		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+
+		pin(cpu);
+		for (long i = 0; i < storm; i++) {
+			pid_t pid = fork();
+
+			if (pid == 0)
+				_exit(0);
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+		}
+		printf("{\"forks\":%ld,\"seconds\":%.3f}\n", storm,
+		       (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+		return 0;
 	}
 	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		ss.ss_family = AF_INET;
