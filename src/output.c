@@ -125,36 +125,63 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-static int syslog_send(struct wd_sink *s, const char *line, size_t len)
+#define WD_SYSLOG_BATCH 64
+
+/* Queue "<PRI>TIMESTAMP ident[pid]: line" as the next datagram. */
+static void syslog_queue(struct wd_sink *s, const char *line, size_t len)
 {
-	char head[96], stamp[32];
-	struct iovec iov[2];
+	char stamp[32];
 	struct tm tm;
 	time_t now = time(NULL);
-	int n, attempt;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-	n = snprintf(head, sizeof(head), "<%d>%s %s[%d]: ",
-		     s->facility | LOG_INFO, stamp, s->ident, (int)getpid());
-	iov[0] = (struct iovec){ head, (size_t)n };
-	iov[1] = (struct iovec){ (void *)line, len };
-	for (attempt = 0; attempt < 2; attempt++) {
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	wd_buf_printf(&s->pending, "<%d>%s %s[%d]: ", s->facility | LOG_INFO, stamp,
+		      s->ident, (int)getpid());
+	wd_buf_put(&s->pending, line, len);
+	s->msg_end[s->nmsg++] = (uint32_t)s->pending.len;
+}
 
-		if (sendmsg(s->fd, &mh, MSG_NOSIGNAL) >= 0)
-			return 0;
-		if (errno == EINTR) {
-			attempt--;
+/* Send the queued datagrams with sendmmsg; reconnect once if syslog restarted. */
+static int syslog_flush(struct wd_sink *s)
+{
+	struct mmsghdr msgs[WD_SYSLOG_BATCH];
+	struct iovec iov[WD_SYSLOG_BATCH];
+	uint32_t i = 0, start = 0;
+	int err = 0, reconnected = 0;
+
+	if (s->pending.oom) {
+		s->failed += s->nmsg;
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t k = 0; k < s->nmsg; k++) {
+		iov[k] = (struct iovec){ s->pending.p + start, s->msg_end[k] - start };
+		msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
+		start = s->msg_end[k];
+	}
+	while (i < s->nmsg) {
+		int n = sendmmsg(s->fd, msgs + i, s->nmsg - i, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			i += (uint32_t)n;
+			s->written += (uint64_t)n;
 			continue;
 		}
-		/* The syslog daemon restarted: connect to the new socket. */
-		if (errno != ECONNREFUSED && errno != ENOTCONN)
-			return -errno;
-		if (syslog_connect(s) < 0)
-			return -ECONNREFUSED;
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* The syslog daemon restarted: connect to the new socket, once. */
+		if (n < 0 && (errno == ECONNREFUSED || errno == ENOTCONN) && !reconnected++ &&
+		    syslog_connect(s) == 0)
+			continue;
+		err = n < 0 ? -errno : -EIO;
+		s->failed++; /* this datagram is lost; try the rest */
+		i++;
 	}
-	return -ECONNREFUSED;
+out:
+	s->nmsg = 0;
+	wd_buf_reset(&s->pending);
+	return err;
 }
 
 int wd_sink_write(struct wd_sink *s, const char *line, size_t len)
@@ -162,15 +189,17 @@ int wd_sink_write(struct wd_sink *s, const char *line, size_t len)
 	int err = 0;
 
 	if (s->kind == WD_SINK_SYSLOG) {
-		err = syslog_send(s, line, len);
-	} else {
-		wd_buf_put(&s->pending, line, len);
-		wd_buf_putc(&s->pending, '\n');
-		if (s->pending.oom)
-			err = -ENOMEM;
-		else if (s->pending.len >= WD_FLUSH_BYTES)
-			err = wd_sink_flush(s);
+		syslog_queue(s, line, len);
+		if (s->nmsg == WD_SYSLOG_BATCH)
+			return syslog_flush(s);
+		return 0;
 	}
+	wd_buf_put(&s->pending, line, len);
+	wd_buf_putc(&s->pending, '\n');
+	if (s->pending.oom)
+		err = -ENOMEM;
+	else if (s->pending.len >= WD_FLUSH_BYTES)
+		err = wd_sink_flush(s);
 	if (err)
 		s->failed++;
 	else
@@ -182,7 +211,9 @@ int wd_sink_flush(struct wd_sink *s)
 {
 	int err = 0;
 
-	if (s->kind == WD_SINK_SYSLOG || s->pending.len == 0)
+	if (s->kind == WD_SINK_SYSLOG)
+		return s->nmsg ? syslog_flush(s) : 0;
+	if (s->pending.len == 0)
 		return 0;
 	err = write_all(s->fd, s->pending.p, s->pending.len);
 	wd_buf_reset(&s->pending);

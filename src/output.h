@@ -16,7 +16,9 @@ struct wd_sink {
 	int facility;     /* LOG_* facility code (already shifted) */
 	char ident[32];
 	int fd;
-	struct wd_buf pending; /* stdout/file: lines not written yet */
+	struct wd_buf pending; /* lines (stdout/file) or datagrams (syslog) not sent */
+	uint32_t nmsg;         /* syslog: datagrams queued in pending */
+	uint32_t msg_end[64];  /* syslog: end offset of each queued datagram */
 	uint64_t written;
 	uint64_t failed;
 };
@@ -28,7 +30,11 @@ int wd_syslog_facility(const char *name);
 const char *wd_syslog_facility_name(int facility);
 
 int wd_sink_open(struct wd_sink *s);
-/* Queue (file, stdout) or send (syslog) one event. 0 or negative errno. */
+/*
+ * Queue one event; what is queued goes out when 64 KiB (file, stdout) or
+ * 64 datagrams (syslog, one sendmmsg) are waiting, or at wd_sink_flush().
+ * 0 or a negative errno.
+ */
 int wd_sink_write(struct wd_sink *s, const char *line, size_t len);
 /* Write out what is queued. 0 or negative errno. */
 int wd_sink_flush(struct wd_sink *s);

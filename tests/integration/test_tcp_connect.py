@@ -262,11 +262,7 @@ if $programname == "whodunit" then {{
 """
 
 
-@pytest.fixture
-def rsyslog(tmpdir_short):
-    """A private rsyslogd: whodunit's messages from socket DIR/log land in
-    DIR/events.log as "facility programname message" lines."""
-    d = tmpdir_short
+def start_rsyslogd(d):
     with open(os.path.join(d, "rsyslog.conf"), "w") as f:
         f.write(RSYSLOG_CONF.format(d=d))
     rs = subprocess.Popen(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"),
@@ -277,9 +273,21 @@ def rsyslog(tmpdir_short):
         assert rs.poll() is None, rs.stderr.read().decode()
         assert time.monotonic() < deadline, "rsyslogd socket missing"
         time.sleep(0.05)
-    yield d
+    return rs
+
+
+def stop_rsyslogd(rs):
     rs.terminate()
     rs.wait(timeout=10)
+
+
+@pytest.fixture
+def rsyslog(tmpdir_short):
+    """A private rsyslogd: whodunit's messages from socket DIR/log land in
+    DIR/events.log as "facility programname message" lines."""
+    rs = [start_rsyslogd(tmpdir_short)]
+    yield tmpdir_short
+    stop_rsyslogd(rs[0])
 
 
 def syslog_event(d, pid, timeout=10):
@@ -338,3 +346,27 @@ def test_long_cmdline_fits_rsyslog_default_size(make_agent, rsyslog):
         lst.close()
     assert agent.stop()[0] == 0
     assert "shortened 1" in agent.stderr()
+
+
+def test_syslog_daemon_restart_is_survived(make_agent, tmpdir_short):
+    d = tmpdir_short
+    rs = start_rsyslogd(d)
+    agent = make_agent("agent:\n  syslog_socket: %s/log\ntcp_connect: {}\n" % d).start()
+    lst = Listener()
+    try:
+        a = Client("127.0.0.1", lst.port)
+        assert syslog_event(d, a.truth["pid"]), agent.stderr()
+        a.finish()
+        stop_rsyslogd(rs)
+        if os.path.exists(os.path.join(d, "log")):
+            os.unlink(os.path.join(d, "log"))
+        rs = start_rsyslogd(d)  # a new socket at the same path
+        b = Client("127.0.0.1", lst.port)
+        got = syslog_event(d, b.truth["pid"])
+        b.finish()
+        assert got, "no event after the restart: " + agent.stderr()
+        assert got[2]["seq"] == 2
+    finally:
+        lst.close()
+        stop_rsyslogd(rs)
+    assert agent.stop()[0] == 0
