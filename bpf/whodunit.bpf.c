@@ -219,17 +219,18 @@ static __always_inline void fill_ancestry_core(struct wd_connect_event *e)
 		e->flags |= WD_F_TRUNCATED;
 }
 
-static __always_inline void fill_ancestry(struct wd_connect_event *e)
+/* tracing: a tracing program type (cgroup programs cannot take BTF tasks) */
+static __always_inline void fill_ancestry(struct wd_connect_event *e, bool tracing)
 {
-	if (task_btf)
+	if (tracing && task_btf)
 		fill_ancestry_btf(e);
 	else
 		fill_ancestry_core(e);
 }
 
-static __always_inline __u32 current_netns(void)
+static __always_inline __u32 current_netns(bool tracing)
 {
-	if (task_btf)
+	if (tracing && task_btf)
 		return bpf_get_current_task_btf()->nsproxy->net_ns->ns.inum;
 	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(),
 			     nsproxy, net_ns, ns.inum);
@@ -312,10 +313,10 @@ static __always_inline int seen_and_filtered(__u16 family, const __u8 *daddr,
 }
 
 /* Build the event of a connect (or listen) that passed the filters and submit it. */
-static __always_inline int submit_event(__u16 type, __u16 hook, __u16 family,
-					const __u8 *daddr, __u16 dport,
-					struct sock *sk, int err, __u32 flags,
-					__u16 protocol)
+static __always_inline int submit_event_from(bool tracing, __u16 type, __u16 hook,
+					     __u16 family, const __u8 *daddr,
+					     __u16 dport, struct sock *sk, int err,
+					     __u32 flags, __u16 protocol, __u64 cookie)
 {
 	struct wd_counters *c = counters();
 	struct wd_connect_event *e;
@@ -331,7 +332,8 @@ static __always_inline int submit_event(__u16 type, __u16 hook, __u16 family,
 	e->hdr.hook = hook;
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->netns = current_netns();
+	e->cookie = cookie;
+	e->netns = current_netns(tracing);
 	e->tid = (__u32)pid_tgid;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->error = err;
@@ -343,9 +345,13 @@ static __always_inline int submit_event(__u16 type, __u16 hook, __u16 family,
 	e->_pad = 0;
 	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 	__builtin_memcpy(e->daddr, daddr, sizeof(e->daddr));
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (tracing)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	else
+		bpf_probe_read_kernel(e->comm, sizeof(e->comm),
+				      &((struct task_struct *)bpf_get_current_task())->comm);
 	read_source(e, sk);
-	fill_ancestry(e);
+	fill_ancestry(e, tracing);
 
 	size = WD_CONNECT_EVENT_FIXED + e->depth * sizeof(struct wd_proc);
 	if (size > sizeof(*e))
@@ -359,6 +365,15 @@ static __always_inline int submit_event(__u16 type, __u16 hook, __u16 family,
 	if (c)
 		c->emitted++;
 	return 0;
+}
+
+static __always_inline int submit_event(__u16 type, __u16 hook, __u16 family,
+					const __u8 *daddr, __u16 dport,
+					struct sock *sk, int err, __u32 flags,
+					__u16 protocol)
+{
+	return submit_event_from(true, type, hook, family, daddr, dport, sk, err, flags,
+				 protocol, 0);
 }
 
 static __always_inline int submit_connect(__u16 hook, __u16 family,
@@ -796,4 +811,130 @@ int wd_tp_sys_exit_bind(struct trace_event_raw_sys_exit *ctx)
 	else
 		bpf_core_read(laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	return listen_event(family, laddr, port, sk, IPPROTO_UDP, flags);
+}
+
+/* ---- udp_session: cgroup hooks on UDP sends, connects and releases ------ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct wd_udp_key);
+	__type(value, struct wd_udp_val);
+} wd_udp_dests SEC(".maps");
+
+/* Sockets with tracked destinations: their release ends a session. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} wd_udp_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_udp_key);
+} wd_udp_scratch SEC(".maps");
+
+/* A datagram (or connect) of a UDP socket to family/addr/port. Always allows. */
+static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
+				    const __u8 *addr, __u16 port)
+{
+	struct wd_udp_val *v, nv;
+	struct wd_udp_key *k;
+	__u64 now, cookie;
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	if (ctx->type != SOCK_DGRAM)
+		return 1;
+	k = bpf_map_lookup_elem(&wd_udp_scratch, &zero);
+	if (!k)
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
+	__builtin_memset(k, 0, sizeof(*k));
+	k->cookie = cookie;
+	__builtin_memcpy(k->addr, addr, 16);
+	k->port = port;
+	k->family = family;
+	now = bpf_ktime_get_boot_ns();
+	v = bpf_map_lookup_elem(&wd_udp_dests, k);
+	if (v) { /* a known destination: count it */
+		__sync_fetch_and_add(&v->count, 1);
+		v->last_ns = now;
+		return 1;
+	}
+	if (probe_seen_and_filtered(WD_PROBE_UDP_SESSION, family, addr, port))
+		return 1;
+	nv = (struct wd_udp_val){ .first_ns = now, .last_ns = now, .count = 1 };
+	if (bpf_map_update_elem(&wd_udp_dests, k, &nv, BPF_NOEXIST))
+		return 1;
+	bpf_map_update_elem(&wd_udp_socks, &cookie, &one, BPF_ANY);
+	submit_event_from(false, WD_EV_UDP_DEST, WD_HOOK_NONE, family, addr, port, NULL,
+			  0, 0, IPPROTO_UDP, cookie);
+	return 1;
+}
+
+static __always_inline int udp_dest4(struct bpf_sock_addr *ctx)
+{
+	__u8 addr[16] = {};
+	__u32 ip = ctx->user_ip4;
+
+	__builtin_memcpy(addr, &ip, 4);
+	return udp_dest(ctx, AF_INET, addr, bpf_ntohs((__u16)ctx->user_port));
+}
+
+static __always_inline int udp_dest6(struct bpf_sock_addr *ctx)
+{
+	__u32 ip[4];
+
+	ip[0] = ctx->user_ip6[0];
+	ip[1] = ctx->user_ip6[1];
+	ip[2] = ctx->user_ip6[2];
+	ip[3] = ctx->user_ip6[3];
+	return udp_dest(ctx, AF_INET6, (const __u8 *)ip, bpf_ntohs((__u16)ctx->user_port));
+}
+
+SEC("cgroup/sendmsg4")
+int wd_udp_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return udp_dest4(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int wd_udp_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return udp_dest6(ctx);
+}
+
+SEC("cgroup/connect4")
+int wd_udp_connect4(struct bpf_sock_addr *ctx)
+{
+	return udp_dest4(ctx);
+}
+
+SEC("cgroup/connect6")
+int wd_udp_connect6(struct bpf_sock_addr *ctx)
+{
+	return udp_dest6(ctx);
+}
+
+SEC("cgroup/sock_release")
+int wd_udp_release(struct bpf_sock *sk)
+{
+	struct wd_udp_close c = { .hdr = { .type = WD_EV_UDP_CLOSE,
+					   .size = sizeof(c) } };
+	__u64 cookie;
+
+	if (sk->type != SOCK_DGRAM)
+		return 1;
+	cookie = bpf_get_socket_cookie(sk);
+	if (!bpf_map_lookup_elem(&wd_udp_socks, &cookie))
+		return 1;
+	bpf_map_delete_elem(&wd_udp_socks, &cookie);
+	c.hdr.ts_ns = bpf_ktime_get_boot_ns();
+	c.cookie = cookie;
+	bpf_ringbuf_output(&wd_events, &c, sizeof(c), wakeup_flags(sizeof(c)));
+	return 1;
 }

@@ -25,6 +25,9 @@ enum wd_event_type {
 	WD_EV_EXIT = 4, /* the last thread of a process exited */
 	WD_EV_LISTEN = 5, /* TCP listen() or UDP bind(): wd_connect_event with
 			   * saddr/sport the local address and port */
+	WD_EV_UDP_DEST = 6,  /* first datagram of a UDP socket to a destination:
+			      * wd_connect_event with cookie set */
+	WD_EV_UDP_CLOSE = 7, /* a tracked UDP socket was released: wd_udp_close */
 };
 
 /* Which attach variant produced an event (wd_event_hdr.hook). */
@@ -65,6 +68,7 @@ struct wd_event_hdr {
 struct wd_connect_event {
 	struct wd_event_hdr hdr;
 	__u64 cgroup_id;
+	__u64 cookie; /* udp_session: the socket's cookie */
 	__u32 netns;  /* inode number of the network namespace */
 	__u32 tid;    /* thread that called connect */
 	__u32 uid;    /* real uid of that thread */
@@ -126,7 +130,27 @@ struct wd_wakeup_state {
 	__u64 bytes_since_wakeup;
 };
 
-#define WD_CONNECT_EVENT_FIXED 104u
+#define WD_CONNECT_EVENT_FIXED 112u
+
+/* Key and value of the kernel's per-destination UDP counters (wd_udp_dests). */
+struct wd_udp_key {
+	__u64 cookie;
+	__u8 addr[16];
+	__u16 port;
+	__u16 family;
+	__u32 _pad;
+};
+
+struct wd_udp_val {
+	__u64 first_ns; /* bpf_ktime_get_boot_ns() of the first datagram */
+	__u64 last_ns;
+	__u64 count;    /* datagrams sent with this destination */
+};
+
+struct wd_udp_close {
+	struct wd_event_hdr hdr;
+	__u64 cookie;
+};
 
 _Static_assert(sizeof(struct wd_proc) == 40, "wd_proc ABI");
 _Static_assert(sizeof(struct wd_event_hdr) == 16, "wd_event_hdr ABI");
@@ -137,6 +161,8 @@ _Static_assert(sizeof(struct wd_connect_event) ==
 		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
 	       "wd_connect_event ABI");
 _Static_assert(sizeof(struct wd_counters) == 40, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_udp_key) == 32, "wd_udp_key ABI");
+_Static_assert(sizeof(struct wd_udp_close) == 24, "wd_udp_close ABI");
 _Static_assert(__builtin_offsetof(struct wd_proc_event, data) == WD_PROC_EVENT_FIXED,
 	       "wd_proc_event ABI");
 

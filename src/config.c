@@ -789,10 +789,16 @@ static const char *const listen_keys[] = {
 	"snapshot_periodicity", "same_namespace_only", "exclude_random_bind", NULL,
 };
 
+static const char *const udp_keys[] = {
+	"filters", "excludeports", "includeports", "plugins", "session_max_duration",
+	"emit_on_first_datagram", NULL,
+};
+
 struct probe_arg {
 	struct wd_probe_config *pc;
 	const char *name;
 	bool listen; /* net_listen's own keys are allowed */
+	bool udp;    /* udp_session's own keys are allowed */
 };
 
 static int get_bool(struct ctx *c, yaml_node_t *v, const char *key, bool *out)
@@ -867,7 +873,22 @@ static int probe_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
 			return 0;
 		}
 	}
-	return unknown_key(c, k, pa->name, pa->listen ? listen_keys : probe_keys);
+	if (pa->udp) {
+		if (!strcmp(key, "emit_on_first_datagram"))
+			return get_bool(c, v, key, &pc->emit_on_first_datagram);
+		if (!strcmp(key, "session_max_duration")) {
+			const char *s = scalar(v);
+			char *end;
+
+			n = s && *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+			if (!s || *s < '0' || *s > '9' || *end || n < 1 || n > 86400)
+				return fail(c, v, "session_max_duration must be 1 to 86400 seconds");
+			pc->session_max_duration = (uint32_t)n;
+			return 0;
+		}
+	}
+	return unknown_key(c, k, pa->name, pa->listen ? listen_keys :
+					   pa->udp ? udp_keys : probe_keys);
 }
 
 static int probe_section(struct ctx *c, yaml_node_t *n, struct probe_arg *pa)
@@ -890,15 +911,24 @@ static int probe_section(struct ctx *c, yaml_node_t *n, struct probe_arg *pa)
 
 static int tcp_connect_section(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	struct probe_arg pa = { &c->cfg->tcp_connect, "tcp_connect", false };
+	struct probe_arg pa = { &c->cfg->tcp_connect, "tcp_connect", false, false };
 
 	(void)arg;
 	return probe_section(c, n, &pa);
 }
 
+static int udp_session_section(struct ctx *c, yaml_node_t *n, void *arg)
+{
+	struct probe_arg pa = { &c->cfg->udp_session, "udp_session", false, true };
+
+	(void)arg;
+	c->cfg->udp_session.session_max_duration = 120; /* pidtree-bcc's default */
+	return probe_section(c, n, &pa);
+}
+
 static int net_listen_section(struct ctx *c, yaml_node_t *n, void *arg)
 {
-	struct probe_arg pa = { &c->cfg->net_listen, "net_listen", true };
+	struct probe_arg pa = { &c->cfg->net_listen, "net_listen", true, false };
 
 	(void)arg;
 	c->cfg->net_listen.listen_tcp = true; /* pidtree-bcc's default: [tcp] */
@@ -921,11 +951,8 @@ static int top_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
 		return with_include(c, v, tcp_connect_section, arg);
 	if (!strcmp(key, "net_listen"))
 		return with_include(c, v, net_listen_section, arg);
-	if (!strcmp(key, "udp_session")) {
-		wd_warn("%s:%zu:%zu: probe %s is not implemented yet; ignored",
-			c->name, k->start_mark.line + 1, k->start_mark.column + 1, key);
-		return 0;
-	}
+	if (!strcmp(key, "udp_session"))
+		return with_include(c, v, udp_session_section, arg);
 	return unknown_key(c, k, "the top level", top_keys);
 }
 
@@ -966,6 +993,7 @@ void wd_config_free(struct wd_config *cfg)
 {
 	probe_config_free(&cfg->tcp_connect);
 	probe_config_free(&cfg->net_listen);
+	probe_config_free(&cfg->udp_session);
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->probe_mode);
@@ -1105,4 +1133,12 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 			cfg->net_listen.exclude_random_bind ? "true" : "false");
 	}
 	print_probe(f, "net_listen", &cfg->net_listen);
+	fprintf(f, "udp_session: %s\n", cfg->udp_session.enabled ? "enabled" : "disabled");
+	if (cfg->udp_session.enabled) {
+		fprintf(f, "udp_session.session_max_duration: %u\n",
+			cfg->udp_session.session_max_duration);
+		fprintf(f, "udp_session.emit_on_first_datagram: %s\n",
+			cfg->udp_session.emit_on_first_datagram ? "true" : "false");
+	}
+	print_probe(f, "udp_session", &cfg->udp_session);
 }

@@ -48,6 +48,9 @@ struct wd_probe_config {
 	uint32_t snapshot_periodicity; /* seconds; 0: off */
 	bool same_namespace_only;
 	bool exclude_random_bind;
+	/* udp_session only */
+	uint32_t session_max_duration; /* seconds (default 120) */
+	bool emit_on_first_datagram;
 };
 
 struct wd_config {
@@ -64,6 +67,7 @@ struct wd_config {
 	char *probe_mode;    /* auto | fentry | kprobe | tracepoint */
 	struct wd_probe_config tcp_connect;
 	struct wd_probe_config net_listen;
+	struct wd_probe_config udp_session;
 };
 
 /* The configuration compiled into the binary (conf/whodunit.yaml). */

@@ -38,6 +38,8 @@ const struct wd_probe_config *wd_probe_config(const struct wd_config *cfg, int p
 		return &cfg->tcp_connect;
 	case WD_PROBE_NET_LISTEN:
 		return &cfg->net_listen;
+	case WD_PROBE_UDP_SESSION:
+		return &cfg->udp_session;
 	}
 	return NULL;
 }

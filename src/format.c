@@ -84,7 +84,8 @@ int wd_event_check(const void *data, size_t size)
 
 	if (size < sizeof(*h) || h->size > size)
 		return -EBADMSG;
-	if (h->type != WD_EV_TCP_CONNECT && h->type != WD_EV_LISTEN)
+	if (h->type != WD_EV_TCP_CONNECT && h->type != WD_EV_LISTEN &&
+	    h->type != WD_EV_UDP_DEST)
 		return -EBADMSG;
 	if (size < WD_CONNECT_EVENT_FIXED || e->depth > WD_MAX_DEPTH ||
 	    size < WD_CONNECT_EVENT_FIXED + e->depth * sizeof(struct wd_proc))
@@ -342,4 +343,43 @@ void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		if (b->len - start <= en->max_bytes)
 			return;
 	}
+}
+
+void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
+			  struct wd_enrich *en)
+{
+	struct wd_lineage *lin = en->lineage;
+	uint32_t pid = e->depth ? e->tree[0].pid : 0;
+
+	wd_lineage_build(en->ptable, e, lin);
+	wd_buf_puts(b, "\"pid\":");
+	wd_buf_u64(b, pid);
+	wd_json_u64(b, "tid", e->tid);
+	wd_json_u64(b, "uid", e->uid);
+	put_user(b, "username", e->uid, en);
+	wd_json_key(b, "comm", false);
+	put_comm(b, e->comm);
+	wd_json_u64(b, "netns", e->netns);
+	wd_json_u64(b, "cgroup_id", e->cgroup_id);
+	wd_buf_puts(b, ",\"ancestry\":\"");
+	wd_buf_puts(b, source_names[lin->source]);
+	wd_buf_puts(b, "\",\"proctree\":[");
+	for (size_t i = 0; i < lin->n; i++) {
+		if (i)
+			wd_buf_putc(b, ',');
+		put_node(b, &lin->v[i], en, SIZE_MAX);
+	}
+	wd_buf_puts(b, "],\"proctree_truncated\":");
+	wd_buf_puts(b, lin->truncated ? "true" : "false");
+}
+
+void wd_format_udp_dest(struct wd_buf *b, int family, const uint8_t *addr,
+			uint16_t port, double duration, uint64_t count)
+{
+	wd_buf_puts(b, "{\"daddr\":");
+	put_addr(b, family == AF_INET ? AF_INET : AF_INET6, addr);
+	wd_json_u64(b, "port", port);
+	wd_buf_printf(b, ",\"duration\":%.3f", duration);
+	wd_json_u64(b, "msg_count", count);
+	wd_buf_putc(b, '}');
 }

@@ -44,4 +44,11 @@ int wd_event_check(const void *data, size_t size);
 void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		       struct wd_enrich *en);
 
+/* udp_session: the process part of an event, "pid":... to "proctree_truncated":... */
+void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
+			  struct wd_enrich *en);
+/* udp_session: one element of "destinations". */
+void wd_format_udp_dest(struct wd_buf *b, int family, const uint8_t *addr,
+			uint16_t port, double duration, uint64_t count);
+
 #endif

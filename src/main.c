@@ -32,6 +32,7 @@
 #include "procfs.h"
 #include "ptable.h"
 #include "snapshot.h"
+#include "udp.h"
 #include "probe.h"
 #include "users.h"
 
@@ -56,6 +57,8 @@ struct agent {
 	struct wd_connect_event snap; /* scratch record for snapshot events */
 	int64_t next_snapshot_ns;     /* CLOCK_MONOTONIC; 0: snapshots off */
 	uint64_t snapshot_events;
+	struct wd_udp_table udp;
+	struct wd_buf scratch;
 };
 
 struct options {
@@ -190,20 +193,13 @@ static int set_output_override(struct wd_config *cfg, const char *spec)
 	return set_str_dup(&cfg->output, spec);
 }
 
+static void emit_line(struct agent *a);
+
 static void write_event(struct agent *a, const struct wd_connect_event *e)
 {
-	int err;
-
 	wd_buf_reset(&a->line);
 	wd_format_connect(&a->line, e, &a->enrich);
-	if (a->line.oom) {
-		a->sink_errors++;
-		return;
-	}
-	a->events++;
-	err = wd_sink_write(&a->sink, a->line.p, a->line.len);
-	if (err && a->sink_errors++ == 0)
-		wd_warn("output: %s (further errors are counted)", strerror(-err));
+	emit_line(a);
 }
 
 /* One listener of a net_listen snapshot: an event like a listen record's. */
@@ -244,6 +240,82 @@ static void on_listener(void *ctx, const struct wd_listener *l)
 	a->snapshot_events++;
 }
 
+static int udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v)
+{
+	return wd_probe_udp_take(&((struct agent *)ctx)->probe, k, v);
+}
+
+static void emit_line(struct agent *a)
+{
+	int err;
+
+	if (a->line.oom) {
+		a->sink_errors++;
+		return;
+	}
+	a->events++;
+	err = wd_sink_write(&a->sink, a->line.p, a->line.len);
+	if (err && a->sink_errors++ == 0)
+		wd_warn("output: %s (further errors are counted)", strerror(-err));
+}
+
+/* Emit a udp_session event for s (first: only its newest destination). */
+static void udp_emit(struct agent *a, struct wd_udp_session *s, const char *error,
+		     bool first)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	wd_buf_reset(&a->line);
+	wd_udp_format(&a->line, s, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
+		      a->enrich.boot_to_real_ns, ++a->enrich.seq, error, first, udp_take, a);
+	emit_line(a);
+}
+
+static void on_udp_dest(struct agent *a, const struct wd_connect_event *e)
+{
+	struct wd_udp_session *s = wd_udp_find(&a->udp, e->cookie);
+
+	wd_buf_reset(&a->scratch);
+	if (!s || !s->ndests)
+		wd_format_udp_common(&a->scratch, e, &a->enrich);
+	if (s && s->ndests == 0) /* a new session on a known socket: new process part */
+		wd_udp_remove(&a->udp, s);
+	s = wd_udp_add(&a->udp, e->cookie, e->hdr.ts_ns, a->scratch.p ? a->scratch.p : "",
+		       a->scratch.len, e->family, e->daddr, e->dport);
+	if (s && a->cfg.udp_session.emit_on_first_datagram)
+		udp_emit(a, s, "", true);
+}
+
+static void on_udp_close(struct agent *a, const struct wd_udp_close *c)
+{
+	struct wd_udp_session *s = wd_udp_find(&a->udp, c->cookie);
+
+	if (!s)
+		return;
+	if (s->ndests)
+		udp_emit(a, s, "", false);
+	wd_udp_remove(&a->udp, s);
+}
+
+/* Sessions older than session_max_duration end with that error. */
+static void udp_expire(struct agent *a, bool all)
+{
+	uint64_t max_ns = (uint64_t)a->cfg.udp_session.session_max_duration * 1000000000ull;
+	struct timespec now;
+	uint64_t t;
+
+	if (!a->cfg.udp_session.enabled || !a->udp.count)
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	for (size_t i = 0; i < WD_UDP_BUCKETS; i++)
+		for (struct wd_udp_session *s = a->udp.bucket[i]; s; s = s->next)
+			if (s->ndests && (all || t - s->start_ns >= max_ns))
+				udp_emit(a, s, all ? "agent_stopping" :
+					 "session_max_duration_exceeded", false);
+}
+
 static void maybe_snapshot(struct agent *a)
 {
 	const struct wd_probe_config *nl = &a->cfg.net_listen;
@@ -270,6 +342,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		wd_ptable_apply(&a->ptable, data, size);
 		return 0;
 	}
+	if (size >= sizeof(struct wd_udp_close) && h->type == WD_EV_UDP_CLOSE) {
+		on_udp_close(a, data);
+		return 0;
+	}
 	if (wd_event_check(data, size)) {
 		a->malformed++;
 		return 0;
@@ -277,6 +353,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (h->type == WD_EV_LISTEN && a->cfg.net_listen.same_namespace_only &&
 	    ((const struct wd_connect_event *)data)->netns != a->netns)
 		return 0;
+	if (h->type == WD_EV_UDP_DEST) {
+		on_udp_dest(a, data);
+		return 0;
+	}
 	write_event(a, data);
 	return 0;
 }
@@ -356,6 +436,7 @@ static void drain(struct agent *a)
 	a->enrich.boot_to_real_ns = wd_boot_to_real_ns();
 	wd_users_refresh(&a->users);
 	wd_probe_drain(&a->probe);
+	udp_expire(a, false);
 	maybe_snapshot(a);
 	if (wd_sink_flush(&a->sink) && a->sink_errors++ == 0)
 		wd_warn("output: write failed (further errors are counted)");
@@ -434,6 +515,7 @@ int main(int argc, char **argv)
 	char why[1024];
 
 	a.sink.fd = -1;
+	a.probe.cgroup_fd = -1;
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret;
@@ -446,9 +528,10 @@ int main(int argc, char **argv)
 		ret = EX_USAGE;
 		goto out;
 	}
-	if (!a.cfg.tcp_connect.enabled && !a.cfg.net_listen.enabled) {
-		wd_err("%s: no probe is configured (add 'tcp_connect:' or 'net_listen:')",
-		       a.cfg.source);
+	if (!a.cfg.tcp_connect.enabled && !a.cfg.net_listen.enabled &&
+	    !a.cfg.udp_session.enabled) {
+		wd_err("%s: no probe is configured (add tcp_connect, net_listen or "
+		       "udp_session)", a.cfg.source);
 		ret = EX_CONFIG;
 		goto out;
 	}
@@ -526,6 +609,8 @@ int main(int argc, char **argv)
 	po.listen_tcp = a.cfg.net_listen.enabled && a.cfg.net_listen.listen_tcp;
 	po.listen_udp = a.cfg.net_listen.enabled && a.cfg.net_listen.listen_udp;
 	po.exclude_random_bind = a.cfg.net_listen.exclude_random_bind;
+	po.udp_session = a.cfg.udp_session.enabled;
+	wd_udp_init(&a.udp, 65536);
 	{
 		struct stat st;
 
@@ -555,6 +640,8 @@ int main(int argc, char **argv)
 	ret = run_loop(&a, sfd, tfd);
 	wd_notify("STOPPING=1");
 	drain(&a);
+	udp_expire(&a, true); /* open sessions: what they had so far */
+	wd_sink_flush(&a.sink);
 	log_stats(&a, "exit");
 out:
 	wd_probe_stop(&a.probe);
@@ -567,6 +654,8 @@ out:
 	if (a.ptable.bucket)
 		wd_ptable_free(&a.ptable);
 	wd_buf_free(&a.line);
+	wd_buf_free(&a.scratch);
+	wd_udp_free(&a.udp);
 	wd_filter_maps_free(&a.filters);
 	wd_config_free(&a.cfg);
 	return ret;

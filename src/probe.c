@@ -130,6 +130,47 @@ int wd_probe_set_filters(struct wd_probe *p, const struct wd_filter_maps *m)
 	return fill_filters(p->skel, m);
 }
 
+/*
+ * The cgroup v2 root, where udp_session's hooks see every process. Mounted
+ * on /run/whodunit/cgroup2 when the system has no cgroup2 mount.
+ */
+static int cgroup2_root(void)
+{
+	char line[1024], dev[256], dir[512], type[64];
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int fd = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%255s %511s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, "cgroup2")) {
+			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0)
+				break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		return fd;
+	mkdir("/run/whodunit", 0755);
+	mkdir("/run/whodunit/cgroup2", 0755);
+	if (mount("none", "/run/whodunit/cgroup2", "cgroup2", 0, NULL) && errno != EBUSY)
+		return -errno;
+	fd = open("/run/whodunit/cgroup2", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int wd_probe_udp_take(struct wd_probe *p, const struct wd_udp_key *k,
+		      struct wd_udp_val *v)
+{
+	int fd = bpf_map__fd(p->skel->maps.wd_udp_dests);
+
+	if (bpf_map_lookup_elem(fd, k, v))
+		return -ENOENT;
+	bpf_map_delete_elem(fd, k);
+	return 0;
+}
+
 /* Linux 5.11+: direct task_struct loads in every program type we use. */
 static bool task_btf_supported(void)
 {
@@ -269,6 +310,8 @@ static bool in_variant(const struct variant *v, const char *name);
 static bool wanted(const struct variant *v, const struct wd_probe_opts *o,
 		   const char *name)
 {
+	if (!strncmp(name, "wd_udp_", 7))
+		return o->udp_session;
 	if (!strcmp(name, "wd_tp_inet_listen"))
 		return o->listen_tcp;
 	if (!strcmp(name, "wd_tp_sys_enter_bind") || !strcmp(name, "wd_tp_sys_exit_bind"))
@@ -344,7 +387,17 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		link = bpf_program__attach(prog);
+		if (!strncmp(bpf_program__name(prog), "wd_udp_", 7)) {
+			if (p->cgroup_fd < 0 && (p->cgroup_fd = cgroup2_root()) < 0) {
+				err = p->cgroup_fd;
+				snprintf(why, whylen, "udp_session: no cgroup v2 root: %s",
+					 strerror(-err));
+				goto fail;
+			}
+			link = bpf_program__attach_cgroup(prog, p->cgroup_fd);
+		} else {
+			link = bpf_program__attach(prog);
+		}
 		if (!link) {
 			err = -errno;
 			snprintf(why, whylen, "%s: attach %s: %s", v->name,
@@ -384,7 +437,7 @@ int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
 	size_t len = 0;
 	int err = -ENOENT;
 
-	*p = (struct wd_probe){ 0 };
+	*p = (struct wd_probe){ .cgroup_fd = -1 };
 	libbpf_set_print(libbpf_print);
 	for (size_t i = 0; i < NVARIANTS; i++) {
 		const struct variant *v = &variants[i];
@@ -460,5 +513,7 @@ void wd_probe_stop(struct wd_probe *p)
 	bpf_link__destroy(p->extra);
 	ring_buffer__free(p->rb);
 	whodunit_bpf__destroy(p->skel);
-	*p = (struct wd_probe){ 0 };
+	if (p->cgroup_fd >= 0)
+		close(p->cgroup_fd);
+	*p = (struct wd_probe){ .cgroup_fd = -1 };
 }

@@ -33,6 +33,7 @@ struct wd_probe_opts {
 	bool listen_tcp;          /* net_listen: TCP listen() */
 	bool listen_udp;          /* net_listen: UDP bind() */
 	bool exclude_random_bind; /* net_listen: drop UDP binds to port 0 */
+	bool udp_session;         /* cgroup hooks on UDP sends/connects/releases */
 	wd_event_fn on_event;
 	void *ctx;
 };
@@ -43,6 +44,7 @@ struct wd_probe {
 	enum wd_hook hook; /* the variant in use */
 	int nprogs;        /* programs attached */
 	struct bpf_link *extra; /* kprobe: the kretprobe's second attachment */
+	int cgroup_fd;          /* cgroup v2 root the udp_session hooks sit on */
 };
 
 /* "auto", "fentry", "kprobe", "tracepoint" -> mode, or -EINVAL. */
@@ -57,6 +59,12 @@ int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
 		   char *why, size_t whylen);
 /* Replace the filter maps' contents (they must fit the sizes loaded). */
 int wd_probe_set_filters(struct wd_probe *p, const struct wd_filter_maps *m);
+/*
+ * udp_session: take (read and delete) the kernel's counters of one
+ * destination of a socket. 0, or -ENOENT when there are none.
+ */
+int wd_probe_udp_take(struct wd_probe *p, const struct wd_udp_key *k,
+		      struct wd_udp_val *v);
 /* Epoll-able descriptor of the ring buffer. */
 int wd_probe_fd(const struct wd_probe *p);
 /* Consume what the ring buffer holds; returns events consumed or -errno. */

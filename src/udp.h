@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * udp_session: sessions of UDP sockets, keyed by socket cookie. The kernel
+ * counts datagrams per (socket, destination) and reports each new
+ * destination and each release; this table keeps the process part of the
+ * event (rendered when the session starts, so a process that exits before
+ * its socket is released keeps its ancestry) and the destinations, until
+ * the socket is released or session_max_duration is exceeded.
+ */
+#ifndef WD_UDP_H
+#define WD_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "wd_abi.h"
+
+struct wd_udp_dest {
+	uint16_t family;
+	uint16_t port;
+	uint8_t addr[16];
+};
+
+struct wd_udp_session {
+	uint64_t cookie;
+	uint64_t start_ns; /* boot ns of the session's first destination */
+	char *common;      /* "pid":... to "proctree_truncated":... */
+	size_t common_len;
+	struct wd_udp_dest *dests;
+	size_t ndests, cap;
+	struct wd_udp_session *next;
+};
+
+/* Take (read and delete) the kernel's counters of one destination. */
+typedef int (*wd_udp_take_fn)(void *ctx, const struct wd_udp_key *k,
+			      struct wd_udp_val *v);
+
+#define WD_UDP_BUCKETS 1024
+
+struct wd_udp_table {
+	struct wd_udp_session *bucket[WD_UDP_BUCKETS];
+	size_t count, max;
+	uint64_t dropped; /* sessions not tracked: the table was full */
+};
+
+void wd_udp_init(struct wd_udp_table *t, size_t max);
+void wd_udp_free(struct wd_udp_table *t);
+struct wd_udp_session *wd_udp_find(struct wd_udp_table *t, uint64_t cookie);
+/* Add a destination, creating the session (with a copy of common) if new. */
+struct wd_udp_session *wd_udp_add(struct wd_udp_table *t, uint64_t cookie,
+				  uint64_t ts_ns, const char *common, size_t len,
+				  int family, const uint8_t *addr, uint16_t port);
+/*
+ * Append the session's record (no newline): {"timestamp","seq","probe",
+ * <common>,"destinations":[...],"error"}. With first, only the newest
+ * destination, as its first datagram; otherwise every destination with the
+ * counters taken from the kernel, after which they are forgotten.
+ */
+void wd_udp_format(struct wd_buf *b, struct wd_udp_session *s, int64_t real_ns,
+		   int64_t boot_to_real_ns, uint64_t seq, const char *error, bool first,
+		   wd_udp_take_fn take, void *ctx);
+void wd_udp_remove(struct wd_udp_table *t, struct wd_udp_session *s);
+
+#endif
