@@ -41,6 +41,7 @@ help:
 	@echo "make run        install missing deps, build, run on the embedded config, events to stdout"
 	@echo "make test       install missing deps, build, run unit and integration tests (also under ASan/UBSan)"
 	@echo "make test-kernels  every variant on Debian's stock kernel under qemu (root)"
+	@echo "make deb        the Debian package; make test-package: install and test it in a Debian 12 VM"
 	@echo "make bench      overhead/drain/start-up/memory/latency figures (root)"
 	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
 	@echo "make clean"
@@ -97,6 +98,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-integration
 	$(Q)$(MAKE) --no-print-directory test-san
 	$(Q)$(MAKE) --no-print-directory test-kernels
+	$(Q)$(MAKE) --no-print-directory test-package
 
 # Every attach variant on Debian's stock kernel, booted under qemu (TCG).
 test-kernels: $(BUILD)/whodunit $(BUILD)/tests/gt_client

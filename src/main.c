@@ -378,6 +378,23 @@ static bool have_bpf_privileges(void)
 	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
 }
 
+/* Permission errors that root-less capability sets run into: say why. */
+static void privilege_hint(const char *why)
+{
+	char buf[16] = "";
+	FILE *f;
+
+	if (!strstr(why, "Permission denied") && !strstr(why, "Operation not permitted"))
+		return;
+	f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	if (f && fgets(buf, sizeof(buf), f) && atoi(buf) > 2)
+		wd_err("kernel.perf_event_paranoid is %d: kprobe and tracepoint attachments "
+		       "then need CAP_SYS_ADMIN; tracefs event ids need CAP_DAC_READ_SEARCH",
+		       atoi(buf));
+	if (f)
+		fclose(f);
+}
+
 static int kernel_supported(const struct options *o)
 {
 	if (!o->btf && access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -622,6 +639,7 @@ int main(int argc, char **argv)
 	err = wd_probe_start(&a.probe, &po, why, sizeof(why));
 	if (err) {
 		wd_err("no probe variant could be attached: %s", why);
+		privilege_hint(why);
 		ret = EX_UNAVAILABLE;
 		goto out;
 	}
