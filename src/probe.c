@@ -361,6 +361,14 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 			 strerror(-err));
 		goto fail;
 	}
+	/* Unused maps cost their preallocation at start: keep them minimal. */
+	if (!o->udp_session &&
+	    (bpf_map__set_max_entries(skel->maps.wd_udp_dests, 1) ||
+	     bpf_map__set_max_entries(skel->maps.wd_udp_socks, 1))) {
+		err = -EINVAL;
+		snprintf(why, whylen, "udp_session maps: cannot resize");
+		goto fail;
+	}
 	err = size_filter_maps(skel, o->filters);
 	if (err) {
 		snprintf(why, whylen, "filter maps: %s", strerror(-err));
