@@ -237,21 +237,54 @@ static const char *const source_names[] = {
 	[WD_ANC_PARTIAL] = "partial",
 };
 
+/*
+ * ,"ancestry":..,"proctree":[..],"proctree_truncated":..[,"kernel_ancestry":[..]]
+ * of the lineage built last; at most max_nodes nodes (the leaf end and the
+ * root end are kept), cmdlines cut at cmdline_cap bytes.
+ */
+static void put_tree(struct wd_buf *b, const struct wd_connect_event *e,
+		     struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes)
+{
+	const struct wd_lineage *lin = en->lineage;
+	size_t head = lin->n, tail = 0;
+
+	if (lin->n > max_nodes) {
+		head = max_nodes - max_nodes / 4;
+		tail = max_nodes / 4;
+	}
+	wd_buf_puts(b, ",\"ancestry\":\"");
+	wd_buf_puts(b, source_names[lin->source]);
+	wd_buf_puts(b, "\",\"proctree\":[");
+	for (size_t i = 0; i < lin->n; i++) {
+		if (i >= head && i < lin->n - tail)
+			continue;
+		if (i)
+			wd_buf_putc(b, ',');
+		put_node(b, &lin->v[i], en, cmdline_cap);
+	}
+	wd_buf_puts(b, "],\"proctree_truncated\":");
+	wd_buf_puts(b, lin->truncated || head + tail < lin->n ? "true" : "false");
+	if (lin->reparented) {
+		/* The chain as the kernel sees it now, for comparison. */
+		wd_buf_puts(b, ",\"kernel_ancestry\":[");
+		for (unsigned int i = 0; i < e->depth && i < WD_MAX_DEPTH; i++) {
+			if (i)
+				wd_buf_putc(b, ',');
+			wd_buf_u64(b, e->tree[i].pid);
+		}
+		wd_buf_putc(b, ']');
+	}
+}
+
 static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		   struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes)
 {
 	int family = e->family == AF_INET ? AF_INET : AF_INET6;
 	uint32_t pid = e->depth ? e->tree[0].pid : 0;
-	struct wd_lineage *lin = en->lineage;
 	unsigned int hook = e->hdr.hook;
-	size_t head = lin->n, tail = 0;
 
 	if (hook >= sizeof(hook_names) / sizeof(hook_names[0]))
 		hook = WD_HOOK_NONE;
-	if (lin->n > max_nodes) { /* keep the leaf end and the root end */
-		head = max_nodes - max_nodes / 4;
-		tail = max_nodes / 4;
-	}
 
 	wd_buf_puts(b, "{\"timestamp\":");
 	wd_format_time(b, (int64_t)e->hdr.ts_ns + en->boot_to_real_ns);
@@ -294,28 +327,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_buf_putc(b, '"');
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);
-	wd_buf_puts(b, ",\"ancestry\":\"");
-	wd_buf_puts(b, source_names[lin->source]);
-	wd_buf_puts(b, "\",\"proctree\":[");
-	for (size_t i = 0; i < lin->n; i++) {
-		if (i >= head && i < lin->n - tail)
-			continue;
-		if (i)
-			wd_buf_putc(b, ',');
-		put_node(b, &lin->v[i], en, cmdline_cap);
-	}
-	wd_buf_puts(b, "],\"proctree_truncated\":");
-	wd_buf_puts(b, lin->truncated || head + tail < lin->n ? "true" : "false");
-	if (lin->reparented) {
-		/* The chain as the kernel sees it now, for comparison. */
-		wd_buf_puts(b, ",\"kernel_ancestry\":[");
-		for (unsigned int i = 0; i < e->depth && i < WD_MAX_DEPTH; i++) {
-			if (i)
-				wd_buf_putc(b, ',');
-			wd_buf_u64(b, e->tree[i].pid);
-		}
-		wd_buf_putc(b, ']');
-	}
+	put_tree(b, e, en, cmdline_cap, max_nodes);
 	wd_buf_putc(b, '}');
 }
 
@@ -361,16 +373,7 @@ void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 	put_comm(b, e->comm);
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);
-	wd_buf_puts(b, ",\"ancestry\":\"");
-	wd_buf_puts(b, source_names[lin->source]);
-	wd_buf_puts(b, "\",\"proctree\":[");
-	for (size_t i = 0; i < lin->n; i++) {
-		if (i)
-			wd_buf_putc(b, ',');
-		put_node(b, &lin->v[i], en, SIZE_MAX);
-	}
-	wd_buf_puts(b, "],\"proctree_truncated\":");
-	wd_buf_puts(b, lin->truncated ? "true" : "false");
+	put_tree(b, e, en, SIZE_MAX, SIZE_MAX);
 }
 
 void wd_format_udp_dest(struct wd_buf *b, int family, const uint8_t *addr,
