@@ -152,6 +152,7 @@ static int cgroup2_root(void)
 		fclose(f);
 	if (fd >= 0)
 		return fd;
+	mkdir("/run", 0755); /* (a minimal root may lack it) */
 	mkdir("/run/whodunit", 0755);
 	mkdir("/run/whodunit/cgroup2", 0755);
 	if (mount("none", "/run/whodunit/cgroup2", "cgroup2", 0, NULL) && errno != EBUSY)

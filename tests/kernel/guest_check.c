@@ -1263,6 +1263,114 @@ static void run_mode(const char *mode, const struct listeners *l, char *variant,
 	dump_file(tag, a.errpath);
 }
 
+/* Event of `probe` from pid whose `key` (a number) equals val, or NULL. */
+static const struct jv *find_ev(const struct evs *e, const char *probe, long long pid,
+				const char *addr_key, const char *addr, long long port)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		const struct jv *ev = e->v[i];
+		long long p, pt;
+
+		if (!ev || !streq(jstr(ev, "probe"), probe) || !jnum(ev, "pid", &p) || p != pid)
+			continue;
+		if (addr_key && (!streq(jstr(ev, addr_key), addr) || !jnum(ev, "port", &pt) ||
+				 pt != port))
+			continue;
+		return ev;
+	}
+	return NULL;
+}
+
+/*
+ * net_listen and udp_session on this kernel (auto mode): a TCP listener, a
+ * UDP bind to port 0, and a UDP socket sending two datagrams, all ours.
+ */
+static void run_probes(void)
+{
+	const char *mode = "probes";
+	struct agent a = { 0 };
+	char cfg[512], variant[32], readyline[512], detail[1024];
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int tl = -1, ub = -1, us = -1, tport = -1, uport = -1, dport = 9;
+	struct evs e;
+	const struct jv *ev, *d;
+
+	snprintf(a.errpath, sizeof(a.errpath), "/tmp/wd-probes.err");
+	snprintf(a.evpath, sizeof(a.evpath), "/tmp/ev-probes.json");
+	unlink(a.evpath);
+	snprintf(cfg, sizeof(cfg), "agent:\n  output: file:%s\nnet_listen:\n"
+		 "  protocols: [tcp, udp]\nudp_session: {}\n", a.evpath);
+	if (write_file("/tmp/wd.yaml", cfg)) {
+		result(mode, "ready", false, "cannot write /tmp/wd.yaml");
+		return;
+	}
+	start_agent(&a, "auto", 0);
+	if (wait_ready(&a, variant, sizeof(variant), readyline, sizeof(readyline))) {
+		result(mode, "ready", false, "agent not ready with net_listen + udp_session");
+		if (!reap(&a, 2000)) {
+			kill(a.pid, SIGKILL);
+			reap(&a, 5000);
+		}
+		dump_file("mode=probes stderr", a.errpath);
+		return;
+	}
+	result(mode, "ready", true, readyline);
+	tl = socket(AF_INET, SOCK_STREAM, 0);
+	if (tl >= 0 && !bind(tl, (struct sockaddr *)&sa, sizeof(sa)) && !listen(tl, 4))
+		tport = bound_port(tl);
+	ub = socket(AF_INET, SOCK_DGRAM, 0);
+	if (ub >= 0 && !bind(ub, (struct sockaddr *)&sa, sizeof(sa)))
+		uport = bound_port(ub);
+	us = socket(AF_INET, SOCK_DGRAM, 0);
+	sa.sin_port = htons((uint16_t)dport);
+	for (int i = 0; i < 2 && us >= 0; i++)
+		sendto(us, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
+	close(us); /* the release ends the session */
+	sleep_ms(400);
+	kill(a.pid, SIGTERM);
+	reap(&a, EXIT_TIMEOUT_MS);
+	evs_load(&e, a.evpath);
+
+	ev = find_ev(&e, "net_listen", getpid(), "laddr", "127.0.0.1", tport);
+	snprintf(detail, sizeof(detail), "TCP listener 127.0.0.1:%d: %s", tport,
+		 ev && streq(jstr(ev, "protocol"), "tcp") ? "reported" : "missing");
+	result(mode, "listen-tcp", ev && streq(jstr(ev, "protocol"), "tcp"), detail);
+
+	ev = find_ev(&e, "net_listen", getpid(), "laddr", "127.0.0.1", uport);
+	d = ev ? jget(ev, "random_bind") : NULL;
+	snprintf(detail, sizeof(detail), "UDP bind 127.0.0.1:%d (port 0 asked): %s", uport,
+		 ev ? "reported" : "missing");
+	result(mode, "bind-udp", ev && streq(jstr(ev, "protocol"), "udp") && d &&
+	       d->t == J_BOOL && d->b, detail);
+
+	ev = find_ev(&e, "udp_session", getpid(), NULL, NULL, 0);
+	d = NULL;
+	if (ev) {
+		const struct jv *ds = jget(ev, "destinations");
+
+		d = ds && ds->t == J_ARR && ds->n == 1 ? ds->items[0] : NULL;
+	}
+	{
+		long long port = -1, cnt = -1;
+		bool ok = d && streq(jstr(d, "daddr"), "127.0.0.1") && jnum(d, "port", &port) &&
+			  port == dport && jnum(d, "msg_count", &cnt) && cnt == 2 &&
+			  streq(jstr(ev, "error"), "");
+
+		snprintf(detail, sizeof(detail), "2 datagrams to 127.0.0.1:%d: %s", dport,
+			 ok ? "one session, msg_count 2" : "missing or wrong");
+		result(mode, "udp-session", ok, detail);
+		if (!ok)
+			dump_file("mode=probes events", a.evpath);
+	}
+	evs_free(&e);
+	if (tl >= 0)
+		close(tl);
+	if (ub >= 0)
+		close(ub);
+	dump_file("mode=probes stderr", a.errpath);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *modes[] = { "fentry", "kprobe", "tracepoint", "auto" };
@@ -1297,6 +1405,7 @@ int main(int argc, char **argv)
 		if (!is_auto && !first_ok[0] && !strcmp(variant, modes[i]))
 			snprintf(first_ok, sizeof(first_ok), "%s", variant);
 	}
+	run_probes();
 	out_line("WDTEST-DONE %d %d", npass, nfail);
 	return nfail ? 1 : 0;
 }
