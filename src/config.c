@@ -14,13 +14,19 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "file.h"
 #include "wd_filter.h"
 #include "log.h"
 #include "output.h"
 #include "probe.h"
 
 #define WD_CONFIG_MAX_BYTES (4u << 20)
-#define WD_CONFIG_MAX_NODES 200000 /* visits, aliases counted each time */
+/*
+ * Nodes visited, aliases counted each time they are walked. A 4 MiB file
+ * without aliases holds well under a million; aliases of filters with port
+ * lists multiply, which is what this bounds.
+ */
+#define WD_CONFIG_MAX_NODES 2000000
 #define WD_CONFIG_MAX_DEPTH 64
 #define WD_CONFIG_MAX_INCLUDES 16
 
@@ -128,45 +134,7 @@ typedef int (*node_fn)(struct ctx *c, yaml_node_t *n, void *arg);
 
 static char *read_file(const char *path, size_t *len, int *err)
 {
-	struct stat st;
-	size_t got = 0;
-	char *text;
-	ssize_t r;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		*err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		close(fd);
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > WD_CONFIG_MAX_BYTES) {
-		*err = -EFBIG;
-		close(fd);
-		return NULL;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		*err = -ENOMEM;
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		r = read(fd, text + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	text[got] = '\0';
-	*len = got;
-	return text;
+	return wd_read_file(path, WD_CONFIG_MAX_BYTES, len, NULL, err);
 }
 
 /* Parse text into doc; on a YAML syntax error write name:line:col. */

@@ -52,11 +52,10 @@ struct agent {
 	struct wd_enrich enrich;
 	struct wd_filter_maps filters;
 	struct wd_buf line;
-	uint64_t events, malformed, sink_errors;
+	uint64_t malformed, sink_errors;
 	uint32_t netns; /* our network namespace (net_listen same_namespace_only) */
 	struct wd_connect_event snap; /* scratch record for snapshot events */
 	int64_t next_snapshot_ns;     /* CLOCK_MONOTONIC; 0: snapshots off */
-	uint64_t snapshot_events;
 	struct wd_udp_table udp;
 	struct wd_buf scratch;
 };
@@ -237,7 +236,6 @@ static void on_listener(void *ctx, const struct wd_listener *l)
 	a->enrich.snapshot = true;
 	write_event(a, e);
 	a->enrich.snapshot = false;
-	a->snapshot_events++;
 }
 
 static int udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v)
@@ -253,7 +251,6 @@ static void emit_line(struct agent *a)
 		a->sink_errors++;
 		return;
 	}
-	a->events++;
 	err = wd_sink_write(&a->sink, a->line.p, a->line.len);
 	if (err && a->sink_errors++ == 0)
 		wd_warn("output: %s (further errors are counted)", strerror(-err));

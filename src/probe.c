@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 
+#include "file.h"
 #include "filter.h"
 #include "log.h"
 #include "probe.h"
@@ -197,36 +198,21 @@ static int btf_func_id(const char *path, const char *name)
 {
 	struct btf_header hdr;
 	const uint8_t *types, *strs;
-	uint8_t *buf = NULL;
-	struct stat st;
-	int fd, id = -ENOENT;
+	size_t size = 0;
+	uint8_t *buf;
+	int err = 0, id = -ENOENT;
 	uint32_t off, tid = 1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(hdr) ||
-	    !(buf = malloc((size_t)st.st_size))) {
-		close(fd);
+	buf = (uint8_t *)wd_read_file(path, 256u << 20, &size, NULL, &err);
+	if (!buf)
+		return err;
+	if (size < sizeof(hdr)) {
 		free(buf);
-		return -EIO;
+		return -EINVAL;
 	}
-	/* sysfs hands the file out in pieces */
-	for (off_t got = 0; got < st.st_size;) {
-		ssize_t r = read(fd, buf + got, (size_t)(st.st_size - got));
-
-		if (r <= 0) {
-			close(fd);
-			free(buf);
-			return r < 0 ? -errno : -EIO;
-		}
-		got += r;
-	}
-	close(fd);
 	memcpy(&hdr, buf, sizeof(hdr));
 	if (hdr.magic != BTF_MAGIC || hdr.hdr_len + (uint64_t)hdr.type_off + hdr.type_len >
-	    (uint64_t)st.st_size || hdr.hdr_len + (uint64_t)hdr.str_off + hdr.str_len >
-	    (uint64_t)st.st_size) {
+	    size || hdr.hdr_len + (uint64_t)hdr.str_off + hdr.str_len > size) {
 		free(buf);
 		return -EINVAL;
 	}

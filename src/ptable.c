@@ -152,6 +152,21 @@ static void unlink_parent(struct wd_pnode *child)
 
 static void remove_node(struct wd_ptable *t, struct wd_pnode *n);
 
+/*
+ * Link n to the live process of its ppid: the best guess of an original
+ * parent when only /proc (which has no parent start time) knows it.
+ */
+static void link_live_parent(struct wd_ptable *t, struct wd_pnode *n)
+{
+	struct wd_pnode *p;
+
+	if (n->parent || !n->ppid || n->exited)
+		return;
+	p = find_live(t, n->ppid);
+	if (p && p != n)
+		link_parent(n, p);
+}
+
 /* An exited entry nobody points at is gone; so may its ancestors become. */
 static void release(struct wd_ptable *t, struct wd_pnode *n)
 {
@@ -270,7 +285,7 @@ static bool read_proc_details(struct wd_ptable *t, struct wd_pnode *n)
 static struct wd_pnode *add_from_proc(struct wd_ptable *t, const struct wd_stat *st,
 				      uint64_t start_ns, bool coarse)
 {
-	struct wd_pnode *n = insert(t, (uint32_t)st->pid, start_ns, coarse), *p;
+	struct wd_pnode *n = insert(t, (uint32_t)st->pid, start_ns, coarse);
 
 	if (!n)
 		return NULL;
@@ -279,9 +294,7 @@ static struct wd_pnode *add_from_proc(struct wd_ptable *t, const struct wd_stat 
 		remove_node(t, n);
 		return NULL;
 	}
-	p = n->ppid ? find_live(t, n->ppid) : NULL;
-	if (p && p != n)
-		link_parent(n, p);
+	link_live_parent(t, n);
 	return n;
 }
 
@@ -316,15 +329,8 @@ size_t wd_ptable_seed(struct wd_ptable *t)
 	}
 	closedir(d);
 	for (size_t i = 0; i < t->nbuckets; i++)
-		for (n = t->bucket[i]; n; n = n->hnext) {
-			struct wd_pnode *p;
-
-			if (n->parent || !n->ppid || n->exited)
-				continue;
-			p = find_live(t, n->ppid);
-			if (p && p != n)
-				link_parent(n, p);
-		}
+		for (n = t->bucket[i]; n; n = n->hnext)
+			link_live_parent(t, n);
 	return added;
 }
 
@@ -377,6 +383,7 @@ static void proc_exec(struct wd_ptable *t, const struct wd_proc_event *e, size_t
 {
 	struct wd_pnode *n = wd_ptable_find(t, e->pid, e->start_ns);
 	size_t len = e->args_len;
+	struct wd_stat st;
 	char *args;
 
 	if (!n) {
@@ -384,17 +391,9 @@ static void proc_exec(struct wd_ptable *t, const struct wd_proc_event *e, size_t
 		if (!n)
 			return;
 		/* Its fork came before whodunit, or was lost: ask /proc who the parent is. */
-		n->ppid = 0;
-		{
-			struct wd_stat st;
-			struct wd_pnode *p;
-
-			if (!wd_read_stat(t->proc_root, (pid_t)e->pid, &st)) {
-				n->ppid = (uint32_t)st.ppid;
-				p = find_live(t, n->ppid);
-				if (p && p != n)
-					link_parent(n, p);
-			}
+		if (!wd_read_stat(t->proc_root, (pid_t)e->pid, &st)) {
+			n->ppid = (uint32_t)st.ppid;
+			link_live_parent(t, n);
 		}
 	}
 	if (size < WD_PROC_EVENT_FIXED + WD_PATH_MAX + len)

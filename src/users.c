@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "users.h"
 
@@ -117,33 +118,13 @@ oom:
 static int load_file(struct wd_users *u)
 {
 	struct stat st;
+	size_t len;
 	char *text;
-	ssize_t r;
-	size_t len = 0;
-	int fd, err;
+	int err = 0;
 
-	fd = open(u->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size < 0 ||
-	    (size_t)st.st_size > WD_PASSWD_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		r = read(fd, text + len, (size_t)st.st_size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
+	text = wd_read_file(u->path, WD_PASSWD_MAX, &len, &st, &err);
+	if (!text)
+		return err;
 	err = wd_users_parse(u, text, len);
 	free(text);
 	if (!err) {
