@@ -33,13 +33,9 @@ ACCEL=${WD_VM_ACCEL:-tcg}
 META=${WD_KERNEL_META:-linux-image-amd64}
 
 t_start=$(date +%s.%N)
-say() { printf 'kernel-matrix: %s\n' "$*"; }
-die() {
-	printf 'kernel-matrix: ERROR: %s\n' "$*" >&2
-	printf '0 passed, 1 failed\n'
-	exit 1
-}
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+VM_TAG=kernel-matrix
+# shellcheck source=../lib/vm.sh
+. "$here/../lib/vm.sh"
 
 [[ $EUID -eq 0 ]] || die "run as root (installs packages, builds device nodes)"
 [[ -x $WHODUNIT ]] || die "$WHODUNIT not found: run 'make' first"
@@ -52,29 +48,7 @@ RUN_DIR=$CACHE_DIR/run
 LOG=$RUN_DIR/console.log
 
 # ------------------------------------------------------------ host packages
-apt_updated=0
-apt_update_once() {
-	if [[ $apt_updated -eq 0 ]]; then
-		say "apt-get update"
-		apt-get update -qq >&2 || say "apt-get update failed (continuing)"
-		apt_updated=1
-	fi
-}
-installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
-
-need=()
-for p in qemu-system-x86 busybox-static cpio gcc libc6-dev binutils; do
-	installed "$p" || need+=("$p")
-done
-if ((${#need[@]})); then
-	say "installing ${need[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -qq --no-install-recommends "${need[@]}" >&2; then
-		apt_update_once
-		apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
-			die "cannot install ${need[*]} with apt-get"
-	fi
-fi
+need_packages qemu-system-x86 busybox-static cpio gcc libc6-dev binutils
 QEMU=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found after installing qemu-system-x86"
 BUSYBOX=$(dpkg -L busybox-static 2>/dev/null | sed -n '\|/bin/busybox$|{p;q}')
 [[ -x $BUSYBOX ]] || die "busybox-static installed but its /bin/busybox is missing"
@@ -86,45 +60,7 @@ for b in "$BUSYBOX" "$WHODUNIT" "$GT_CLIENT"; do
 done
 
 # ------------------------------------------------------------ Debian kernel
-kernel_pkg() {
-	{ apt-cache depends "$META" 2>/dev/null || true; } |
-		sed -nE '/^ *\|?Depends: linux-image-[^ ]+-amd64$/{s/^.*Depends: //p;q}'
-}
-KPKG=$(kernel_pkg)
-if [[ -z $KPKG ]]; then
-	apt_update_once
-	KPKG=$(kernel_pkg)
-fi
-[[ -n $KPKG ]] || die "apt-cache depends $META names no linux-image-*-amd64 package: cannot obtain Debian's kernel (is the Debian archive reachable and listed in apt sources?)"
-kver_of() { { apt-cache show --no-all-versions "$1" 2>/dev/null || true; } | sed -n '/^Version: /{s///p;q}'; }
-KVER=$(kver_of "$KPKG")
-[[ -n $KVER ]] || die "apt-cache show $KPKG: no version: cannot obtain Debian's kernel"
-DEB=$CACHE_DIR/${KPKG}_${KVER//:/%3a}_amd64.deb
-if [[ -s $DEB ]] && dpkg-deb --info "$DEB" >/dev/null 2>&1; then
-	say "kernel package $KPKG $KVER (cached: $DEB)"
-else
-	rm -f "$DEB"
-	say "downloading $KPKG $KVER (what $META depends on)"
-	if ! (cd "$CACHE_DIR" && apt-get download "$KPKG=$KVER" >&2); then
-		apt_update_once
-		KVER=$(kver_of "$KPKG")
-		DEB=$CACHE_DIR/${KPKG}_${KVER//:/%3a}_amd64.deb
-		(cd "$CACHE_DIR" && apt-get download "$KPKG=$KVER" >&2) ||
-			die "apt-get download $KPKG=$KVER failed: cannot obtain Debian's kernel (only Debian's package archive is a source)"
-	fi
-	[[ -s $DEB ]] || die "apt-get download $KPKG succeeded but $DEB is missing"
-fi
-VMLINUZ=${DEB%.deb}.vmlinuz
-KCONFIG=${DEB%.deb}.config
-if [[ ! -s $VMLINUZ ]]; then
-	x=$(mktemp -d "$CACHE_DIR/extract.XXXXXX")
-	dpkg-deb -x "$DEB" "$x" || { rm -rf "$x"; die "dpkg-deb -x $DEB failed"; }
-	vz=$(find "$x/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n1)
-	[[ -n $vz ]] || { rm -rf "$x"; die "$DEB holds no /boot/vmlinuz-*"; }
-	cp "$vz" "$VMLINUZ.tmp" && mv "$VMLINUZ.tmp" "$VMLINUZ"
-	cp "$x"/boot/config-* "$KCONFIG" 2>/dev/null || true
-	rm -rf "$x" # the modules are not needed: ~400 MB
-fi
+fetch_kernel "$CACHE_DIR" "$META"
 say "kernel $VMLINUZ"
 
 # --------------------------------------------------------------- initramfs
@@ -185,26 +121,12 @@ say "initramfs $INITRD ($(du -k "$INITRD" | cut -f1) KiB)"
 
 # -------------------------------------------------------------------- boot
 say "booting $KPKG $KVER under qemu ($ACCEL, timeout ${TIMEOUT}s); console log $LOG"
-: >"$LOG"
 t_boot=$(date +%s.%N)
 set +e
-{
-	timeout -k 10 "$TIMEOUT" "$QEMU" -accel "$ACCEL" -smp 2 -m 1024 \
-		-nographic -no-reboot -nic none \
-		-kernel "$VMLINUZ" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4 ${WD_VM_APPEND:-}" </dev/null 2>&1
-	echo "$?" >"$RUN_DIR/qemu.rc"
-} | tee "$RUN_DIR/console.raw" |
-	# Firmware and qemu write terminal escapes (reset, clear) that would
-	# glue themselves to the next line: drop them and the CRs.
-	sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' |
-	while IFS= read -r line || [[ -n $line ]]; do
-		printf '%s\n' "$line" >>"$LOG"
-		if [[ $line == *WDTEST-INFO\ init-start* && ! -e $RUN_DIR/booted ]]; then
-			date +%s.%N >"$RUN_DIR/booted"
-		fi
-		[[ ${WD_VM_QUIET:-0} == 1 ]] || printf '  | %s\n' "$line"
-	done
+boot_vm "$TIMEOUT" "$RUN_DIR" "$LOG" "WDTEST-INFO init-start" \
+	"$QEMU" -accel "$ACCEL" -smp 2 -m 1024 -nographic -no-reboot -nic none \
+	-kernel "$VMLINUZ" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 ${WD_VM_APPEND:-}"
 set -e
 t_end=$(date +%s.%N)
 qrc=$(cat "$RUN_DIR/qemu.rc" 2>/dev/null || echo 255)

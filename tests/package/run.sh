@@ -38,13 +38,9 @@ MIRROR=http://deb.debian.org/debian
 INCLUDE=systemd,systemd-sysv,rsyslog,bpftool,iproute2,procps,jq
 
 t_start=$(date +%s.%N)
-say() { printf 'package-test: %s\n' "$*"; }
-die() {
-	printf 'package-test: ERROR: %s\n' "$*" >&2
-	printf '0 passed, 1 failed\n'
-	exit 1
-}
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+VM_TAG=package-test
+# shellcheck source=../lib/vm.sh
+. "$here/../lib/vm.sh"
 
 [[ $EUID -eq 0 ]] || die "run as root (debootstrap, device nodes)"
 [[ -s $DEB ]] || die "$DEB not found: run 'make deb' first"
@@ -56,63 +52,12 @@ RUN_DIR=$CACHE_DIR/run
 LOG=$RUN_DIR/console.log
 
 # ------------------------------------------------------------ host packages
-apt_updated=0
-apt_update_once() {
-	if [[ $apt_updated -eq 0 ]]; then
-		say "apt-get update"
-		apt-get update -qq >&2 || say "apt-get update failed (continuing)"
-		apt_updated=1
-	fi
-}
-installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
-need=()
-for p in qemu-system-x86 debootstrap cpio; do
-	installed "$p" || need+=("$p")
-done
-if ((${#need[@]})); then
-	say "installing ${need[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -qq --no-install-recommends "${need[@]}" >&2; then
-		apt_update_once
-		apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
-			die "cannot install ${need[*]} with apt-get"
-	fi
-fi
+need_packages qemu-system-x86 debootstrap cpio
 QEMU=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
 
 # ------------------------------------------------------------ Debian kernel
 # The package linux-image-amd64 depends on, as tests/kernel/run.sh does.
-kernel_pkg() {
-	{ apt-cache depends "$META" 2>/dev/null || true; } |
-		sed -nE '/^ *\|?Depends: linux-image-[^ ]+-amd64$/{s/^.*Depends: //p;q}'
-}
-KPKG=$(kernel_pkg)
-if [[ -z $KPKG ]]; then
-	apt_update_once
-	KPKG=$(kernel_pkg)
-fi
-[[ -n $KPKG ]] || die "apt-cache depends $META names no linux-image-*-amd64 package"
-kver_of() { { apt-cache show --no-all-versions "$1" 2>/dev/null || true; } | sed -n '/^Version: /{s///p;q}'; }
-KVER=$(kver_of "$KPKG")
-[[ -n $KVER ]] || die "apt-cache show $KPKG: no version"
-KDEB=$CACHE_DIR/${KPKG}_${KVER//:/%3a}_amd64.deb
-VMLINUZ=${KDEB%.deb}.vmlinuz
-if [[ ! -s $VMLINUZ ]]; then
-	if ! [[ -s $KDEB ]] || ! dpkg-deb --info "$KDEB" >/dev/null 2>&1; then
-		rm -f "$KDEB"
-		say "downloading $KPKG $KVER"
-		(cd "$CACHE_DIR" && apt-get download "$KPKG=$KVER" >&2) || {
-			apt_update_once
-			(cd "$CACHE_DIR" && apt-get download "$KPKG=$KVER" >&2)
-		} || die "apt-get download $KPKG=$KVER failed"
-	fi
-	x=$(mktemp -d "$CACHE_DIR/extract.XXXXXX")
-	dpkg-deb -x "$KDEB" "$x" || { rm -rf "$x"; die "dpkg-deb -x $KDEB failed"; }
-	vz=$(find "$x/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n1)
-	[[ -n $vz ]] || { rm -rf "$x"; die "$KDEB holds no /boot/vmlinuz-*"; }
-	cp "$vz" "$VMLINUZ.tmp" && mv "$VMLINUZ.tmp" "$VMLINUZ"
-	rm -rf "$x" "$KDEB" # the root is an initramfs: no modules needed
-fi
+fetch_kernel "$CACHE_DIR" "$META"
 say "kernel $KPKG $KVER ($VMLINUZ)"
 
 # ------------------------------------------------------ Debian 12 root (cached)
@@ -179,24 +124,12 @@ say "initramfs $INITRD ($(du -m "$INITRD" | cut -f1) MiB)"
 
 # -------------------------------------------------------------------- boot
 say "booting under qemu (tcg, -nic none, timeout ${TIMEOUT}s); console log $LOG"
-: >"$LOG"
 t_boot=$(date +%s.%N)
 set +e
-{
-	timeout -k 10 "$TIMEOUT" "$QEMU" -accel tcg -cpu max -smp 2 -m "$MEM" \
-		-nographic -no-reboot -nic none \
-		-kernel "$VMLINUZ" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init systemd.unit=multi-user.target systemd.show_status=0 ${WD_VM_APPEND:-}" \
-		</dev/null 2>&1
-	echo "$?" >"$RUN_DIR/qemu.rc"
-} | sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' |
-	while IFS= read -r line || [[ -n $line ]]; do
-		printf '%s\n' "$line" >>"$LOG"
-		if [[ $line == *WDPKG-INFO\ start* && ! -e $RUN_DIR/booted ]]; then
-			date +%s.%N >"$RUN_DIR/booted"
-		fi
-		[[ ${WD_VM_QUIET:-0} == 1 ]] || printf '  | %s\n' "$line"
-	done
+boot_vm "$TIMEOUT" "$RUN_DIR" "$LOG" "WDPKG-INFO start" \
+	"$QEMU" -accel tcg -cpu max -smp 2 -m "$MEM" -nographic -no-reboot -nic none \
+	-kernel "$VMLINUZ" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init systemd.unit=multi-user.target systemd.show_status=0 ${WD_VM_APPEND:-}"
 set -e
 t_end=$(date +%s.%N)
 qrc=$(cat "$RUN_DIR/qemu.rc" 2>/dev/null || echo 255)
