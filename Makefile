@@ -7,7 +7,9 @@ LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 # Debian's python3 (with python3-pytest), not whatever python3 is first in PATH.
 PYTHON ?= /usr/bin/python3
-ARCH := x86
+# The kernel's name for this architecture (bpf_tracing.h's __TARGET_ARCH_*).
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
 
 Q := $(if $(V),,@)
 msg = $(if $(V),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
@@ -16,6 +18,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 	-DWD_VERSION='"$(VERSION)"'
+DEPFLAGS = -MMD -MP
 # libbpf's BPF_PROG/BPF_KPROBE macros declare ctx and every argument.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
 	-Ivmlinux -Iinclude
@@ -27,10 +30,12 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 LDSTATIC :=
 endif
 
-SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+# Everything but main.c is also linked into the unit tests.
+SRCS := $(wildcard src/*/*.c)
 OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
-HEADERS := $(wildcard src/*.h include/*.h)
+BPF_HEADERS := $(wildcard bpf/*.h bpf/*/*.h include/*.h)
+
+.DELETE_ON_ERROR:
 
 .PHONY: all run test test-unit test-integration test-san test-kernels bench deps clean help vmlinux
 
@@ -49,10 +54,10 @@ help:
 deps:
 	$(Q)scripts/deps.sh
 
-$(BUILD) $(BUILD)/obj $(BUILD)/tests:
+$(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-$(BUILD)/whodunit.bpf.o: bpf/whodunit.bpf.c $(wildcard include/*.h) vmlinux/vmlinux.h | $(BUILD)
+$(BUILD)/whodunit.bpf.o: bpf/whodunit.bpf.c $(BPF_HEADERS) vmlinux/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
@@ -61,13 +66,19 @@ $(BUILD)/whodunit.skel.h: $(BUILD)/whodunit.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name whodunit_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS) $(BUILD)/whodunit.skel.h | $(BUILD)/obj
+# Headers are tracked by -MMD; the skeleton must exist before the first
+# compile (the loader includes it; its .d file then names it).
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/whodunit.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/obj/embed.o: src/embed.S conf/whodunit.yaml | $(BUILD)/obj
+$(BUILD)/obj/embed.o: src/util/embed.S conf/whodunit.yaml
 	$(call msg,AS,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -c -DWD_DEFAULT_CONFIG='"conf/whodunit.yaml"' $< -o $@
+
+-include $(OBJS:.o=.d) $(BUILD)/obj/main.d
 
 $(BUILD)/whodunit: $(BUILD)/obj/main.o $(OBJS) $(BUILD)/obj/embed.o
 	$(call msg,LINK,$@)
@@ -77,7 +88,8 @@ $(BUILD)/whodunit: $(BUILD)/obj/main.o $(OBJS) $(BUILD)/obj/embed.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(BUILD)/tests/unit
 
-$(UNIT_BIN): $(UNIT_SRCS) $(OBJS) $(BUILD)/obj/embed.o | $(BUILD)/tests
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h src/*/*.h include/*.h) $(OBJS) \
+		$(BUILD)/obj/embed.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(OBJS) $(BUILD)/obj/embed.o \
 		-lcriterion -lbpf -lelf -lz -lyaml -o $@

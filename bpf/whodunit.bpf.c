@@ -329,7 +329,7 @@ static __always_inline int submit_event_from(bool tracing, __u16 type, __u16 hoo
 	pid_tgid = bpf_get_current_pid_tgid();
 
 	e->hdr.type = type;
-	e->hdr.hook = hook;
+	e->hdr.variant = hook;
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->cookie = cookie;
@@ -435,14 +435,14 @@ SEC("fexit/tcp_v4_connect")
 int BPF_PROG(wd_fexit_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr,
 	     int addr_len, int ret)
 {
-	return connect_done(WD_HOOK_FENTRY, AF_INET, sk, uaddr, ret);
+	return connect_done(WD_VARIANT_FENTRY, AF_INET, sk, uaddr, ret);
 }
 
 SEC("fexit/tcp_v6_connect")
 int BPF_PROG(wd_fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr,
 	     int addr_len, int ret)
 {
-	return connect_done(WD_HOOK_FENTRY, AF_INET6, sk, uaddr, ret);
+	return connect_done(WD_VARIANT_FENTRY, AF_INET6, sk, uaddr, ret);
 }
 
 /* ---- kprobe variant ---------------------------------------------------- */
@@ -482,7 +482,7 @@ int BPF_KRETPROBE(wd_kretprobe_tcp_connect, int ret)
 	uaddr = (struct sockaddr *)p->uaddr;
 	family = p->family;
 	bpf_map_delete_elem(&wd_pending, &tid);
-	return connect_done(WD_HOOK_KPROBE, family, sk, uaddr, ret);
+	return connect_done(WD_VARIANT_KPROBE, family, sk, uaddr, ret);
 }
 
 SEC("kprobe/tcp_v4_connect")
@@ -615,7 +615,7 @@ int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	bpf_map_delete_elem(&wd_pending, &tid);
 	if (ret == -EINPROGRESS)
 		ret = 0;
-	return submit_connect(WD_HOOK_TRACEPOINT, family, daddr, dport, sk, ret);
+	return submit_connect(WD_VARIANT_TRACEPOINT, family, daddr, dport, sk, ret);
 }
 
 /* ---- process lifecycle: feeds userland's process cache ----------------- */
@@ -643,7 +643,7 @@ static __always_inline struct wd_proc_event *proc_event(__u16 type,
 	if (!e)
 		return NULL;
 	e->hdr.type = type;
-	e->hdr.hook = 0;
+	e->hdr.variant = 0;
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
 	e->pid = BPF_CORE_READ(t, tgid);
 	e->start_ns = BPF_CORE_READ(leader, start_boottime);
@@ -749,7 +749,7 @@ static __always_inline int listen_event(__u16 family, const __u8 *laddr,
 		if (!BPF_CORE_READ_BITFIELD_PROBED(skc, skc_ipv6only))
 			flags |= WD_F_DUAL_STACK;
 	}
-	return submit_event(WD_EV_LISTEN, WD_HOOK_TRACEPOINT, family, none, 0, sk, 0,
+	return submit_event(WD_EV_LISTEN, WD_VARIANT_TRACEPOINT, family, none, 0, sk, 0,
 			    flags, protocol);
 }
 
@@ -871,7 +871,7 @@ static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
 	if (bpf_map_update_elem(&wd_udp_dests, k, &nv, BPF_NOEXIST))
 		return 1;
 	bpf_map_update_elem(&wd_udp_socks, &cookie, &one, BPF_ANY);
-	submit_event_from(false, WD_EV_UDP_DEST, WD_HOOK_NONE, family, addr, port, NULL,
+	submit_event_from(false, WD_EV_UDP_DEST, WD_VARIANT_NONE, family, addr, port, NULL,
 			  0, 0, IPPROTO_UDP, cookie);
 	return 1;
 }

@@ -30,12 +30,12 @@ enum wd_event_type {
 	WD_EV_UDP_CLOSE = 7, /* a tracked UDP socket was released: wd_udp_close */
 };
 
-/* Which attach variant produced an event (wd_event_hdr.hook). */
-enum wd_hook {
-	WD_HOOK_NONE = 0,
-	WD_HOOK_FENTRY = 1,
-	WD_HOOK_KPROBE = 2,
-	WD_HOOK_TRACEPOINT = 3,
+/* Which attach variant produced an event (wd_event_hdr.variant). */
+enum wd_variant {
+	WD_VARIANT_NONE = 0,
+	WD_VARIANT_FENTRY = 1,
+	WD_VARIANT_KPROBE = 2,
+	WD_VARIANT_TRACEPOINT = 3,
 };
 
 /* wd_connect_event.flags */
@@ -56,7 +56,7 @@ struct wd_proc {
 
 struct wd_event_hdr {
 	__u16 type;  /* enum wd_event_type */
-	__u16 hook;  /* enum wd_hook */
+	__u16 variant; /* enum wd_variant */
 	__u32 size;  /* bytes of the record, header included */
 	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
 };

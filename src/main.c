@@ -23,18 +23,19 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "config.h"
-#include "filter.h"
-#include "format.h"
-#include "log.h"
-#include "notify.h"
-#include "output.h"
-#include "procfs.h"
-#include "ptable.h"
-#include "snapshot.h"
-#include "udp.h"
-#include "probe.h"
-#include "users.h"
+#include "config/config.h"
+#include "config/filter.h"
+#include "output/format.h"
+#include "util/log.h"
+#include "util/notify.h"
+#include "output/sink.h"
+#include "proc/procfs.h"
+#include "proc/ptable.h"
+#include "proc/snapshot.h"
+#include "agent/udp_session.h"
+#include "loader/loader.h"
+#include "util/variant.h"
+#include "proc/users.h"
 
 #ifndef WD_VERSION
 #define WD_VERSION "0.0.0"
@@ -121,7 +122,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->check_config = true;
 			break;
 		case OPT_MODE:
-			if (wd_probe_mode_parse(optarg) < 0) {
+			if (wd_variant_parse(optarg) < 0) {
 				fprintf(stderr, "whodunit: --probe-mode: '%s' is not auto, "
 						"fentry, kprobe or tracepoint\n", optarg);
 				return EX_USAGE;
@@ -216,7 +217,7 @@ static void on_listener(void *ctx, const struct wd_listener *l)
 	clock_gettime(CLOCK_BOOTTIME, &now);
 	memset(e, 0, WD_CONNECT_EVENT_FIXED + sizeof(struct wd_proc));
 	e->hdr.type = WD_EV_LISTEN;
-	e->hdr.hook = WD_HOOK_NONE;
+	e->hdr.variant = WD_VARIANT_NONE;
 	e->hdr.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	e->family = (uint16_t)l->family;
 	memcpy(e->saddr, l->addr, sizeof(e->saddr));
@@ -613,7 +614,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	po.mode = wd_probe_mode_parse(o.probe_mode ? o.probe_mode :
+	po.variant = (enum wd_variant)wd_variant_parse(o.probe_mode ? o.probe_mode :
 				      a.cfg.probe_mode ? a.cfg.probe_mode : "auto");
 	po.btf_path = o.btf;
 	po.ring_bytes = a.cfg.ring_buffer_bytes;
@@ -645,7 +646,7 @@ int main(int argc, char **argv)
 	/* libbpf parsed the kernel's BTF (tens of MiB) to load: give it back. */
 	malloc_trim(0);
 	wd_info("ready: variant %s, %d programs attached in %lld ms; %zu processes "
-		"known; config %s; output %s", wd_hook_name(a.probe.hook),
+		"known; config %s; output %s", wd_variant_name(a.probe.variant),
 		a.probe.nprogs, (long long)((mono_ns() - t0) / 1000000), seeded,
 		a.cfg.source, a.cfg.output ? a.cfg.output : "syslog");
 	wd_notify("READY=1");

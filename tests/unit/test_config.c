@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 
-#include "config.h"
+#include "config/config.h"
 
 static struct wd_config cfg;
 static char err[WD_ERR_LEN];

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "filter.h"
+#include "config/config.h"
+#include "config/filter.h"
 
 static struct wd_config cfg;
 static struct wd_filter_maps maps;

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "fakeproc.h"
-#include "format.h"
+#include "output/format.h"
 
 static struct wd_ptable pt;
 static struct wd_lineage lin;
@@ -58,7 +58,7 @@ Test(format, full_event)
 	struct wd_buf b = { 0 };
 
 	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT,
-				       .hook = WD_HOOK_TRACEPOINT,
+				       .variant = WD_VARIANT_TRACEPOINT,
 				       .ts_ns = 61500001000ull };
 	e.cgroup_id = 77;
 	e.netns = 4026531840u;
@@ -106,7 +106,7 @@ Test(format, ipv6_success_and_truncation_flag)
 	struct wd_buf b = { 0 };
 	const char *s;
 
-	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT, .hook = WD_HOOK_FENTRY };
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT, .variant = WD_VARIANT_FENTRY };
 	e.family = AF_INET6;
 	e.dport = 80;
 	e.flags = WD_F_TRUNCATED;
@@ -197,7 +197,7 @@ Test(format, long_records_are_cut_to_fit_and_stay_valid)
 
 	memset(big, 'A', sizeof(big));
 	big[sizeof(big) - 1] = '\0';
-	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT, .hook = WD_HOOK_TRACEPOINT };
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT, .variant = WD_VARIANT_TRACEPOINT };
 	e.family = AF_INET;
 	e.depth = 3;
 	proc(&e.tree[0], 300, 200, 1000, "java", 60);

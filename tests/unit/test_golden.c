@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 
 #include "fakeproc.h"
-#include "format.h"
-#include "file.h"
-#include "udp.h"
+#include "output/format.h"
+#include "util/file.h"
+#include "agent/udp_session.h"
 
 #define GOLDEN "tests/unit/golden/records.jsonl"
 #define BOOT_TO_REAL (1795996800LL * 1000000000LL) /* boot at 2026-11-30T00:00Z */
@@ -92,12 +92,12 @@ static void tree(struct wd_connect_event *e, int i, uint32_t pid, uint32_t ppid,
 		e->depth = (uint16_t)(i + 1);
 }
 
-static void connect_rec(struct wd_connect_event *e, uint16_t type, uint16_t hook,
+static void connect_rec(struct wd_connect_event *e, uint16_t type, uint16_t variant,
 			uint64_t ts, int family, const char *saddr, uint16_t sport,
 			const char *daddr, uint16_t dport, int error)
 {
 	memset(e, 0, sizeof(*e));
-	e->hdr = (struct wd_event_hdr){ .type = type, .hook = hook, .ts_ns = ts };
+	e->hdr = (struct wd_event_hdr){ .type = type, .variant = variant, .ts_ns = ts };
 	e->cgroup_id = 4242;
 	e->netns = 4026531840u;
 	e->family = (uint16_t)family;
@@ -135,7 +135,7 @@ static void lifecycle_records(struct wd_connect_event *e, struct wd_buf *b)
 	proc_rec(WD_EV_EXEC, 420, 0, 7 * SEC, 0, 1000, "curl", "/usr/bin/curl", curl_args,
 		 sizeof(curl_args));
 
-	connect_rec(e, WD_EV_TCP_CONNECT, WD_HOOK_FENTRY, 8 * SEC + 123456789, AF_INET,
+	connect_rec(e, WD_EV_TCP_CONNECT, WD_VARIANT_FENTRY, 8 * SEC + 123456789, AF_INET,
 		    "10.0.0.5", 40022, "93.184.216.34", 443, 0);
 	e->tid = 421;
 	e->uid = 1000;
@@ -148,7 +148,7 @@ static void lifecycle_records(struct wd_connect_event *e, struct wd_buf *b)
 
 	/* bash exits: curl's next connect is reparented to init. */
 	proc_rec(WD_EV_EXIT, 410, 0, 6 * SEC, 0, 1000, "bash", NULL, NULL, 0);
-	connect_rec(e, WD_EV_TCP_CONNECT, WD_HOOK_KPROBE, 9 * SEC, AF_INET6, "::1", 50000,
+	connect_rec(e, WD_EV_TCP_CONNECT, WD_VARIANT_KPROBE, 9 * SEC, AF_INET6, "::1", 50000,
 		    "2001:db8::7", 8443, -111);
 	e->tid = 420;
 	e->uid = 1000;
@@ -162,7 +162,7 @@ static void lifecycle_records(struct wd_connect_event *e, struct wd_buf *b)
 static void unknown_records(struct wd_connect_event *e, struct wd_buf *b)
 {
 	fake_proc(500, 1, "python3", 300, "python3\0-c\0import socket\0", 25);
-	connect_rec(e, WD_EV_TCP_CONNECT, WD_HOOK_TRACEPOINT, 10 * SEC, AF_INET, NULL, 0,
+	connect_rec(e, WD_EV_TCP_CONNECT, WD_VARIANT_TRACEPOINT, 10 * SEC, AF_INET, NULL, 0,
 		    "192.0.2.1", 22, -101);
 	e->tid = 500;
 	e->uid = 1001;
@@ -172,7 +172,7 @@ static void unknown_records(struct wd_connect_event *e, struct wd_buf *b)
 	format_one(e, b);
 
 	/* gone before we looked, kernel chain cut at WD_MAX_DEPTH, odd bytes */
-	connect_rec(e, WD_EV_TCP_CONNECT, WD_HOOK_TRACEPOINT, 11 * SEC, AF_INET6, "::",
+	connect_rec(e, WD_EV_TCP_CONNECT, WD_VARIANT_TRACEPOINT, 11 * SEC, AF_INET6, "::",
 		    0, "::ffff:127.0.0.1", 80, -113);
 	e->flags = WD_F_TRUNCATED;
 	e->tid = 601;
@@ -185,7 +185,7 @@ static void unknown_records(struct wd_connect_event *e, struct wd_buf *b)
 
 static void listen_records(struct wd_connect_event *e, struct wd_buf *b)
 {
-	connect_rec(e, WD_EV_LISTEN, WD_HOOK_TRACEPOINT, 12 * SEC, AF_INET6, "::", 8080,
+	connect_rec(e, WD_EV_LISTEN, WD_VARIANT_TRACEPOINT, 12 * SEC, AF_INET6, "::", 8080,
 		    NULL, 0, 0);
 	e->flags = WD_F_DUAL_STACK;
 	e->tid = 420;
@@ -195,7 +195,7 @@ static void listen_records(struct wd_connect_event *e, struct wd_buf *b)
 	tree(e, 1, 1, 0, 0, "systemd", SEC / 100);
 	format_one(e, b);
 
-	connect_rec(e, WD_EV_LISTEN, WD_HOOK_TRACEPOINT, 13 * SEC, AF_INET, "127.0.0.1",
+	connect_rec(e, WD_EV_LISTEN, WD_VARIANT_TRACEPOINT, 13 * SEC, AF_INET, "127.0.0.1",
 		    33333, NULL, 0, 0);
 	e->protocol = 17;
 	e->flags = WD_F_RANDOM_BIND;
@@ -205,7 +205,7 @@ static void listen_records(struct wd_connect_event *e, struct wd_buf *b)
 	format_one(e, b);
 
 	/* a periodic snapshot's record, as the agent builds it from /proc */
-	connect_rec(e, WD_EV_LISTEN, WD_HOOK_NONE, 14 * SEC, AF_INET, "0.0.0.0", 22,
+	connect_rec(e, WD_EV_LISTEN, WD_VARIANT_NONE, 14 * SEC, AF_INET, "0.0.0.0", 22,
 		    NULL, 0, 0);
 	e->flags = WD_F_COARSE_START;
 	e->tid = 500;
@@ -232,7 +232,7 @@ static void udp_records(struct wd_connect_event *e, struct wd_buf *b)
 	struct wd_buf common = { 0 };
 	uint8_t a6[16] = { 0 };
 
-	connect_rec(e, WD_EV_UDP_DEST, WD_HOOK_NONE, 15 * SEC, AF_INET, NULL, 0,
+	connect_rec(e, WD_EV_UDP_DEST, WD_VARIANT_NONE, 15 * SEC, AF_INET, NULL, 0,
 		    "127.0.0.53", 53, 0);
 	e->protocol = 17;
 	e->cookie = 77;
@@ -267,7 +267,7 @@ static void limited_records(struct wd_connect_event *e, struct wd_buf *b)
 	memset(big, 'A', sizeof(big) - 1);
 	for (int i = 0; i < 6; i++)
 		fake_proc(700 + i, i ? 700 + i - 1 : 1, "java", 400, big, sizeof(big));
-	connect_rec(e, WD_EV_TCP_CONNECT, WD_HOOK_TRACEPOINT, 19 * SEC, AF_INET,
+	connect_rec(e, WD_EV_TCP_CONNECT, WD_VARIANT_TRACEPOINT, 19 * SEC, AF_INET,
 		    "10.0.0.5", 1234, "198.51.100.9", 9000, 0);
 	e->tid = 705;
 	for (int i = 0; i < 6; i++)

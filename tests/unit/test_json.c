@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "json.h"
+#include "output/json.h"
 
 static char *esc(const char *s, size_t len)
 {

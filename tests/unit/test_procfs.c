@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "fakeproc.h"
-#include "procfs.h"
+#include "proc/procfs.h"
 
 static void put_stat(int pid, const char *comm, int ppid, unsigned long long start)
 {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "fakeproc.h"
-#include "ptable.h"
+#include "proc/ptable.h"
 
 static struct wd_ptable t;
 static struct wd_lineage lin;

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "snapshot.h"
+#include "config/config.h"
+#include "proc/snapshot.h"
 
 Test(snapshot, parses_proc_net_tcp_lines)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "udp.h"
+#include "config/config.h"
+#include "agent/udp_session.h"
 
 static int fake_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "users.h"
+#include "proc/users.h"
 
 static const char passwd[] =
 	"root:x:0:0:root:/root:/bin/bash\n"

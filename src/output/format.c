@@ -7,14 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "format.h"
-
-static const char *const hook_names[] = {
-	[WD_HOOK_NONE] = "none",
-	[WD_HOOK_FENTRY] = "fentry",
-	[WD_HOOK_KPROBE] = "kprobe",
-	[WD_HOOK_TRACEPOINT] = "tracepoint",
-};
+#include "output/format.h"
+#include "util/variant.h"
 
 int64_t wd_boot_to_real_ns(void)
 {
@@ -281,10 +275,6 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 {
 	int family = e->family == AF_INET ? AF_INET : AF_INET6;
 	uint32_t pid = e->depth ? e->tree[0].pid : 0;
-	unsigned int hook = e->hdr.hook;
-
-	if (hook >= sizeof(hook_names) / sizeof(hook_names[0]))
-		hook = WD_HOOK_NONE;
 
 	wd_buf_puts(b, "{\"timestamp\":");
 	wd_format_time(b, (int64_t)e->hdr.ts_ns + en->boot_to_real_ns);
@@ -323,7 +313,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		put_error(b, e->error);
 	}
 	wd_buf_puts(b, ",\"hook\":\"");
-	wd_buf_puts(b, hook_names[hook]);
+	wd_buf_puts(b, wd_variant_name(e->hdr.variant));
 	wd_buf_putc(b, '"');
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);

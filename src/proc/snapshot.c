@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "proc/snapshot.h"
 
 struct inode_pid {
 	unsigned long inode;

@@ -9,13 +9,6 @@
 
 #include "wd_abi.h"
 
-enum wd_probe_mode {
-	WD_MODE_AUTO = 0,
-	WD_MODE_FENTRY,
-	WD_MODE_KPROBE,
-	WD_MODE_TRACEPOINT,
-};
-
 struct whodunit_bpf;
 struct ring_buffer;
 struct wd_filter_maps;
@@ -24,7 +17,7 @@ struct bpf_link;
 typedef int (*wd_event_fn)(void *ctx, void *data, size_t size);
 
 struct wd_probe_opts {
-	enum wd_probe_mode mode;
+	enum wd_variant variant; /* WD_VARIANT_NONE: the first that works */
 	const char *btf_path;  /* kernel BTF file, or NULL for the running kernel's */
 	uint32_t ring_bytes;   /* ring buffer size, a power of two >= page size */
 	uint32_t wakeup_bytes; /* force a wakeup after this many bytes per CPU */
@@ -41,15 +34,12 @@ struct wd_probe_opts {
 struct wd_probe {
 	struct whodunit_bpf *skel;
 	struct ring_buffer *rb;
-	enum wd_hook hook; /* the variant in use */
+	enum wd_variant variant; /* the variant in use */
 	int nprogs;        /* programs attached */
 	struct bpf_link *extra; /* kprobe: the kretprobe's second attachment */
 	int cgroup_fd;          /* cgroup v2 root the udp_session hooks sit on */
 };
 
-/* "auto", "fentry", "kprobe", "tracepoint" -> mode, or -EINVAL. */
-int wd_probe_mode_parse(const char *s);
-const char *wd_hook_name(enum wd_hook hook);
 
 /*
  * Load and attach the first variant that works (auto) or the one asked for.

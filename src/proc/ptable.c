@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procfs.h"
-#include "ptable.h"
+#include "proc/procfs.h"
+#include "proc/ptable.h"
 
 int wd_ptable_init(struct wd_ptable *t, const char *proc_root, size_t max)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
+#include "output/json.h"
 
 enum wd_sink_kind { WD_SINK_SYSLOG, WD_SINK_STDOUT, WD_SINK_FILE };
 

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
-#include "udp.h"
+#include "output/format.h"
+#include "agent/udp_session.h"
 
 void wd_udp_init(struct wd_udp_table *t, size_t max)
 {

@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
-#include "ptable.h"
-#include "users.h"
+#include "output/json.h"
+#include "proc/ptable.h"
+#include "proc/users.h"
 #include "wd_abi.h"
 
 struct wd_enrich {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "output/json.h"
 
 void wd_buf_free(struct wd_buf *b)
 {

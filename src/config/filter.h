@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "wd_filter.h"
 
 /* Most rules of one address family; more is a configuration error. */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procfs.h"
+#include "proc/procfs.h"
 
 int wd_parse_stat(const char *text, struct wd_stat *st)
 {

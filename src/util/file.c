@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "file.h"
+#include "util/file.h"
 
 char *wd_read_file(const char *path, size_t max, size_t *len, struct stat *st_out,
 		   int *err)

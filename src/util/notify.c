@@ -7,7 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "notify.h"
+#include "util/notify.h"
 
 int wd_notify(const char *state)
 {

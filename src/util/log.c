@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "log.h"
+#include "util/log.h"
 
 int wd_log_verbosity = WD_LOG_INFO;
 

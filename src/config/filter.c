@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "filter.h"
+#include "config/filter.h"
 
 void wd_filter_maps_free(struct wd_filter_maps *m)
 {

@@ -13,12 +13,13 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "file.h"
+#include "config/config.h"
+#include "util/variant.h"
+#include "util/file.h"
 #include "wd_filter.h"
-#include "log.h"
-#include "output.h"
-#include "probe.h"
+#include "util/log.h"
+#include "output/sink.h"
+#include "loader/loader.h"
 
 #define WD_CONFIG_MAX_BYTES (4u << 20)
 /*
@@ -371,7 +372,7 @@ static int agent_pair(struct ctx *c, yaml_node_t *k, yaml_node_t *v, void *arg)
 		err = get_string(c, v, key, &s);
 		if (err)
 			return err;
-		if (wd_probe_mode_parse(s) < 0)
+		if (wd_variant_parse(s) < 0)
 			return fail(c, v, "probe_mode '%s' is not auto, fentry, kprobe "
 					  "or tracepoint", s);
 		return set_str(&cfg->probe_mode, s);

@@ -15,50 +15,30 @@
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 
-#include "file.h"
-#include "filter.h"
-#include "log.h"
-#include "probe.h"
+#include "util/file.h"
+#include "config/filter.h"
+#include "util/log.h"
+#include "loader/loader.h"
+#include "util/variant.h"
 #include "whodunit.skel.h"
 
 struct variant {
-	enum wd_hook hook;
+	enum wd_variant id;
 	const char *name;
 	const char *progs[4]; /* program names of the variant */
 };
 
 static const struct variant variants[] = {
-	{ WD_HOOK_FENTRY, "fentry",
+	{ WD_VARIANT_FENTRY, "fentry",
 	  { "wd_fexit_tcp_v4_connect", "wd_fexit_tcp_v6_connect" } },
-	{ WD_HOOK_KPROBE, "kprobe",
+	{ WD_VARIANT_KPROBE, "kprobe",
 	  { "wd_kprobe_tcp_v4_connect", "wd_kprobe_tcp_v6_connect",
 	    "wd_kretprobe_tcp_connect" } },
-	{ WD_HOOK_TRACEPOINT, "tracepoint",
+	{ WD_VARIANT_TRACEPOINT, "tracepoint",
 	  { "wd_tp_sys_enter_connect", "wd_tp_sys_exit_connect" } },
 };
 
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
-
-int wd_probe_mode_parse(const char *s)
-{
-	if (!strcmp(s, "auto"))
-		return WD_MODE_AUTO;
-	if (!strcmp(s, "fentry"))
-		return WD_MODE_FENTRY;
-	if (!strcmp(s, "kprobe"))
-		return WD_MODE_KPROBE;
-	if (!strcmp(s, "tracepoint"))
-		return WD_MODE_TRACEPOINT;
-	return -EINVAL;
-}
-
-const char *wd_hook_name(enum wd_hook hook)
-{
-	for (size_t i = 0; i < NVARIANTS; i++)
-		if (variants[i].hook == hook)
-			return variants[i].name;
-	return "none";
-}
 
 static double mono_ms(void)
 {
@@ -327,9 +307,9 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 	int err, n = 0;
 
 	/* Rule a variant out cheaply before a full load (~50 ms of BTF parsing). */
-	if (o->tcp_connect && v->hook == WD_HOOK_FENTRY && (err = fentry_usable(why, whylen)))
+	if (o->tcp_connect && v->id == WD_VARIANT_FENTRY && (err = fentry_usable(why, whylen)))
 		return err;
-	if (o->tcp_connect && v->hook == WD_HOOK_KPROBE && (err = kprobe_usable(why, whylen)))
+	if (o->tcp_connect && v->id == WD_VARIANT_KPROBE && (err = kprobe_usable(why, whylen)))
 		return err;
 	skel = whodunit_bpf__open_opts(&oo);
 	if (!skel) {
@@ -361,7 +341,7 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 		snprintf(why, whylen, "filter maps: %s", strerror(-err));
 		goto fail;
 	}
-	if ((v->hook == WD_HOOK_TRACEPOINT && o->tcp_connect) || o->listen_tcp ||
+	if ((v->id == WD_VARIANT_TRACEPOINT && o->tcp_connect) || o->listen_tcp ||
 	    o->listen_udp)
 		ensure_tracefs();
 	t_load = mono_ms();
@@ -405,7 +385,7 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 				*skel->skeleton->progs[i].link = link;
 		n++;
 	}
-	if (v->hook == WD_HOOK_KPROBE && o->tcp_connect) {
+	if (v->id == WD_VARIANT_KPROBE && o->tcp_connect) {
 		p->extra = bpf_program__attach_kprobe(skel->progs.wd_kretprobe_tcp_connect,
 						     true, "tcp_v6_connect");
 		if (!p->extra) {
@@ -417,7 +397,7 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 		n++;
 	}
 	p->skel = skel;
-	p->hook = v->hook;
+	p->variant = v->id;
 	p->nprogs = n;
 	return 0;
 fail:
@@ -437,10 +417,10 @@ int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
 	for (size_t i = 0; i < NVARIANTS; i++) {
 		const struct variant *v = &variants[i];
 
-		if (o->mode != WD_MODE_AUTO && (int)o->mode != (int)v->hook)
+		if (o->variant != WD_VARIANT_NONE && o->variant != v->id)
 			continue;
 		/* Without tcp_connect the variants do not differ: take the last. */
-		if (!o->tcp_connect && o->mode == WD_MODE_AUTO && i + 1 < NVARIANTS)
+		if (!o->tcp_connect && o->variant == WD_VARIANT_NONE && i + 1 < NVARIANTS)
 			continue;
 		err = try_variant(p, v, o, one, sizeof(one));
 		if (!err)

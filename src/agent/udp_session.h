@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
+#include "output/json.h"
 #include "wd_abi.h"
 
 struct wd_udp_dest {

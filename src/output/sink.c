@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "output.h"
+#include "util/log.h"
+#include "output/sink.h"
 
 #define WD_FLUSH_BYTES (64 * 1024)
 

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "file.h"
-#include "log.h"
-#include "users.h"
+#include "util/file.h"
+#include "util/log.h"
+#include "proc/users.h"
 
 #define WD_PASSWD_MAX (16u << 20)
 
