@@ -4,6 +4,8 @@
 
 #include "output/format.h"
 #include "agent/udp_session.h"
+#include "util/clock.h"
+#include "util/hash.h"
 
 void wd_udp_init(struct wd_udp_table *t, size_t max)
 {
@@ -32,7 +34,7 @@ void wd_udp_free(struct wd_udp_table *t)
 
 static size_t bucket_of(uint64_t cookie)
 {
-	return (size_t)((cookie * 0x9e3779b97f4a7c15ull) >> 54) & (WD_UDP_BUCKETS - 1);
+	return wd_hash_bucket(cookie, WD_UDP_BUCKETS);
 }
 
 struct wd_udp_session *wd_udp_find(struct wd_udp_table *t, uint64_t cookie)
@@ -137,4 +139,72 @@ void wd_udp_remove(struct wd_udp_table *t, struct wd_udp_session *s)
 		t->count--;
 	}
 	session_free(s);
+}
+
+void wd_udp_sessions_init(struct wd_udp_sessions *u, size_t max,
+			  uint32_t max_duration_s, bool emit_first,
+			  struct wd_enrich *en, wd_emit_fn emit, void *emit_ctx)
+{
+	*u = (struct wd_udp_sessions){ .enrich = en, .emit = emit, .emit_ctx = emit_ctx,
+				       .max_ns = (uint64_t)max_duration_s * 1000000000ull,
+				       .emit_first = emit_first };
+	wd_udp_init(&u->table, max);
+}
+
+void wd_udp_sessions_free(struct wd_udp_sessions *u)
+{
+	wd_udp_free(&u->table);
+	wd_buf_free(&u->common);
+	wd_buf_free(&u->line);
+}
+
+/* Emit an event for s (first: only its newest destination). */
+static void session_emit(struct wd_udp_sessions *u, struct wd_udp_session *s,
+			 const char *error, bool first)
+{
+	struct wd_enrich *en = u->enrich;
+
+	wd_buf_reset(&u->line);
+	wd_udp_format(&u->line, s, wd_clock_ns(CLOCK_REALTIME), en->boot_to_real_ns,
+		      ++en->seq, error, first, u->take, u->take_ctx);
+	u->emit(u->emit_ctx, &u->line);
+}
+
+void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e)
+{
+	struct wd_udp_session *s = wd_udp_find(&u->table, e->cookie);
+
+	wd_buf_reset(&u->common);
+	if (!s || !s->ndests)
+		wd_format_udp_common(&u->common, e, u->enrich);
+	if (s && s->ndests == 0) /* a new session on a known socket: new process part */
+		wd_udp_remove(&u->table, s);
+	s = wd_udp_add(&u->table, e->cookie, e->hdr.ts_ns,
+		       u->common.p ? u->common.p : "", u->common.len, e->family,
+		       e->daddr, e->dport);
+	if (s && u->emit_first)
+		session_emit(u, s, "", true);
+}
+
+void wd_udp_on_close(struct wd_udp_sessions *u, uint64_t cookie)
+{
+	struct wd_udp_session *s = wd_udp_find(&u->table, cookie);
+
+	if (!s)
+		return;
+	if (s->ndests)
+		session_emit(u, s, "", false);
+	wd_udp_remove(&u->table, s);
+}
+
+void wd_udp_expire(struct wd_udp_sessions *u, uint64_t now_ns, bool all)
+{
+	const char *why = all ? "agent_stopping" : "session_max_duration_exceeded";
+
+	if (!u->table.count)
+		return;
+	for (size_t i = 0; i < WD_UDP_BUCKETS; i++)
+		for (struct wd_udp_session *s = u->table.bucket[i]; s; s = s->next)
+			if (s->ndests && (all || now_ns - s->start_ns >= u->max_ns))
+				session_emit(u, s, why, false);
 }

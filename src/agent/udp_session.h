@@ -7,13 +7,14 @@
  * its socket is released keeps its ancestry) and the destinations, until
  * the socket is released or session_max_duration is exceeded.
  */
-#ifndef WD_UDP_H
-#define WD_UDP_H
+#ifndef WD_UDP_SESSION_H
+#define WD_UDP_SESSION_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "output/format.h"
 #include "output/json.h"
 #include "wd_abi.h"
 
@@ -62,5 +63,38 @@ void wd_udp_format(struct wd_buf *b, struct wd_udp_session *s, int64_t real_ns,
 		   int64_t boot_to_real_ns, uint64_t seq, const char *error, bool first,
 		   wd_udp_take_fn take, void *ctx);
 void wd_udp_remove(struct wd_udp_table *t, struct wd_udp_session *s);
+
+/* ---- the session lifecycle, from the kernel's records to events ---- */
+
+/* Hand one finished line (no newline) to the output. */
+typedef void (*wd_emit_fn)(void *ctx, struct wd_buf *line);
+
+struct wd_udp_sessions {
+	struct wd_udp_table table;
+	struct wd_enrich *enrich; /* formats the process part; numbers the events */
+	uint64_t max_ns;          /* session_max_duration */
+	bool emit_first;          /* emit_on_first_datagram */
+	wd_udp_take_fn take;      /* the kernel's per-destination counters */
+	void *take_ctx;
+	wd_emit_fn emit;
+	void *emit_ctx;
+	struct wd_buf common, line; /* scratch */
+};
+
+/* Sessions of at most max sockets, with udp_session's settings pc. */
+void wd_udp_sessions_init(struct wd_udp_sessions *u, size_t max,
+			  uint32_t max_duration_s, bool emit_first,
+			  struct wd_enrich *en, wd_emit_fn emit, void *emit_ctx);
+void wd_udp_sessions_free(struct wd_udp_sessions *u);
+/* A socket's first datagram to a destination (WD_EV_UDP_DEST). */
+void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e);
+/* A tracked socket was released (WD_EV_UDP_CLOSE): its session ends. */
+void wd_udp_on_close(struct wd_udp_sessions *u, uint64_t cookie);
+/*
+ * Sessions older than max_ns at boot time now_ns end with
+ * "session_max_duration_exceeded"; with all, every open session ends
+ * ("agent_stopping").
+ */
+void wd_udp_expire(struct wd_udp_sessions *u, uint64_t now_ns, bool all);
 
 #endif

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The BPF side: choose an attach variant, load, attach, read counters. */
-#ifndef WD_PROBE_H
-#define WD_PROBE_H
+/*
+ * The BPF side: choose the attach variant of tcp_connect, load the one
+ * skeleton with the programs of the configured probes, attach them, hand
+ * ring-buffer records to a callback, read counters.
+ */
+#ifndef WD_LOADER_H
+#define WD_LOADER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,53 +18,53 @@ struct ring_buffer;
 struct wd_filter_maps;
 struct bpf_link;
 
-typedef int (*wd_event_fn)(void *ctx, void *data, size_t size);
+/* Called for each ring-buffer record; returns 0 (non-zero stops the drain). */
+typedef int (*wd_record_fn)(void *ctx, void *data, size_t size);
 
-struct wd_probe_opts {
+struct wd_loader_opts {
 	enum wd_variant variant; /* WD_VARIANT_NONE: the first that works */
-	const char *btf_path;  /* kernel BTF file, or NULL for the running kernel's */
-	uint32_t ring_bytes;   /* ring buffer size, a power of two >= page size */
-	uint32_t wakeup_bytes; /* force a wakeup after this many bytes per CPU */
+	const char *btf_path;    /* kernel BTF file, or NULL for the running kernel's */
+	uint32_t ring_bytes;     /* ring buffer size, a power of two >= page size */
+	uint32_t wakeup_bytes;   /* force a wakeup after this many bytes per CPU */
 	const struct wd_filter_maps *filters; /* written before attaching */
-	bool tcp_connect;         /* load the connect programs (of the variant) */
+	bool tcp_connect;         /* the connect programs (of the variant) */
 	bool listen_tcp;          /* net_listen: TCP listen() */
 	bool listen_udp;          /* net_listen: UDP bind() */
 	bool exclude_random_bind; /* net_listen: drop UDP binds to port 0 */
 	bool udp_session;         /* cgroup hooks on UDP sends/connects/releases */
-	wd_event_fn on_event;
+	wd_record_fn on_record;
 	void *ctx;
 };
 
-struct wd_probe {
+struct wd_loader {
 	struct whodunit_bpf *skel;
 	struct ring_buffer *rb;
-	enum wd_variant variant; /* the variant in use */
-	int nprogs;        /* programs attached */
-	struct bpf_link *extra; /* kprobe: the kretprobe's second attachment */
-	int cgroup_fd;          /* cgroup v2 root the udp_session hooks sit on */
+	enum wd_variant variant;     /* the variant in use */
+	int nprogs;                  /* programs attached */
+	struct bpf_link *kretprobe_v6; /* kprobe: the kretprobe's second attachment */
+	int cgroup_fd;               /* cgroup v2 root the udp_session programs sit on */
 };
 
-
+/* A loader that holds nothing (wd_loader_stop() on it is a no-op). */
+void wd_loader_init(struct wd_loader *l);
 /*
- * Load and attach the first variant that works (auto) or the one asked for.
- * On failure returns a negative errno and writes why to why[].
+ * Load and attach the first variant that works (WD_VARIANT_NONE) or the one
+ * asked for. On failure returns a negative errno and writes why to why[].
  */
-int wd_probe_start(struct wd_probe *p, const struct wd_probe_opts *o,
-		   char *why, size_t whylen);
-/* Replace the filter maps' contents (they must fit the sizes loaded). */
-int wd_probe_set_filters(struct wd_probe *p, const struct wd_filter_maps *m);
+int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
+		    char *why, size_t whylen);
 /*
  * udp_session: take (read and delete) the kernel's counters of one
- * destination of a socket. 0, or -ENOENT when there are none.
+ * destination of a socket. 0, or -ENOENT when there are none. ctx is the
+ * struct wd_loader (a wd_udp_take_fn).
  */
-int wd_probe_udp_take(struct wd_probe *p, const struct wd_udp_key *k,
-		      struct wd_udp_val *v);
+int wd_loader_udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v);
 /* Epoll-able descriptor of the ring buffer. */
-int wd_probe_fd(const struct wd_probe *p);
-/* Consume what the ring buffer holds; returns events consumed or -errno. */
-int wd_probe_drain(struct wd_probe *p);
-int wd_probe_counters(const struct wd_probe *p, struct wd_counters *sum);
+int wd_loader_fd(const struct wd_loader *l);
+/* Consume what the ring buffer holds; returns records consumed or -errno. */
+int wd_loader_drain(struct wd_loader *l);
+int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum);
 /* Detach and unload everything. */
-void wd_probe_stop(struct wd_probe *p);
+void wd_loader_stop(struct wd_loader *l);
 
 #endif

@@ -8,15 +8,12 @@
 #include <time.h>
 
 #include "output/format.h"
+#include "util/clock.h"
 #include "util/variant.h"
 
 int64_t wd_boot_to_real_ns(void)
 {
-	struct timespec r, b;
-
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_BOOTTIME, &b);
-	return (int64_t)(r.tv_sec - b.tv_sec) * 1000000000 + (r.tv_nsec - b.tv_nsec);
+	return wd_clock_ns(CLOCK_REALTIME) - wd_clock_ns(CLOCK_BOOTTIME);
 }
 
 /* Digits of v, zero-padded to width, at p. */

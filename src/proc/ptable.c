@@ -8,6 +8,7 @@
 
 #include "proc/procfs.h"
 #include "proc/ptable.h"
+#include "util/hash.h"
 
 int wd_ptable_init(struct wd_ptable *t, const char *proc_root, size_t max)
 {
@@ -59,7 +60,7 @@ void wd_ptable_free(struct wd_ptable *t)
 
 static size_t bucket_of(const struct wd_ptable *t, uint32_t pid)
 {
-	return (size_t)((pid * 0x9e3779b1u) >> 7) & (t->nbuckets - 1);
+	return wd_hash_bucket(pid, t->nbuckets);
 }
 
 static bool start_matches(const struct wd_ptable *t, const struct wd_pnode *n,

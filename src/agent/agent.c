@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "loader/host.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/notify.h"
+#include "util/strings.h"
+#include "util/variant.h"
+
+#define WD_PROC_ROOT "/proc"
+#define WD_PASSWD "/etc/passwd"
+#define DRAIN_INTERVAL_MS 100 /* an event on a quiet host waits at most this */
+#define WAKEUP_BYTES (64 * 1024) /* per CPU, between forced ring wakeups */
+
+static int load_config(struct wd_config *cfg, const char *path)
+{
+	char err[WD_ERR_LEN];
+	int ret;
+
+	wd_config_init(cfg);
+	if (path)
+		ret = wd_config_load(cfg, path, err, sizeof(err));
+	else
+		ret = wd_config_parse(cfg, "<embedded>", wd_default_config,
+				      wd_default_config_len, err, sizeof(err));
+	if (ret == 0)
+		return 0;
+	wd_err("%s", err);
+	return ret == -EINVAL ? EX_CONFIG : EX_NOINPUT;
+}
+
+static int set_output_override(struct wd_config *cfg, const char *spec)
+{
+	struct wd_sink check = { 0 };
+	int err = wd_sink_parse(&check, spec);
+
+	free(check.path);
+	if (!err)
+		err = wd_set_str(&cfg->output, spec);
+	if (err)
+		fprintf(stderr, "whodunit: --output: '%s' is not syslog, stdout or "
+				"file:PATH\n", spec);
+	return err;
+}
+
+int wd_agent_configure(struct wd_agent *a, const struct wd_agent_opts *o)
+{
+	char why[1024];
+	int ret, err;
+
+	*a = (struct wd_agent){ .opts = *o, .sfd = -1, .tfd = -1,
+				.t0 = wd_clock_ns(CLOCK_MONOTONIC) };
+	wd_loader_init(&a->loader);
+	ret = load_config(&a->cfg, o->config);
+	if (ret)
+		return ret;
+	if (o->output && set_output_override(&a->cfg, o->output))
+		return EX_USAGE;
+	if (!a->cfg.tcp_connect.enabled && !a->cfg.net_listen.enabled &&
+	    !a->cfg.udp_session.enabled) {
+		wd_err("%s: no probe is configured (add tcp_connect, net_listen or "
+		       "udp_session)", a->cfg.source);
+		return EX_CONFIG;
+	}
+	err = wd_filter_compile(&a->cfg, &a->filters, why, sizeof(why));
+	if (err) {
+		wd_err("%s: %s", a->cfg.source, why);
+		return err == -E2BIG ? EX_CONFIG : EX_OSERR;
+	}
+	return 0;
+}
+
+/* Signals and the drain timer as descriptors for the loop. */
+static int open_loop_fds(struct wd_agent *a)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, DRAIN_INTERVAL_MS * 1000000L },
+		.it_value = { 0, DRAIN_INTERVAL_MS * 1000000L },
+	};
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	a->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (a->sfd < 0 || a->tfd < 0 || timerfd_settime(a->tfd, 0, &its, NULL)) {
+		wd_err("signalfd/timerfd: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	return 0;
+}
+
+static enum wd_variant wanted_variant(const struct wd_agent *a)
+{
+	if (a->opts.variant)
+		return (enum wd_variant)wd_variant_parse(a->opts.variant);
+	return a->cfg.probe_mode ? (enum wd_variant)wd_variant_parse(a->cfg.probe_mode) :
+				   WD_VARIANT_NONE; /* TODO(config split): a->cfg.variant */
+}
+
+static int start_loader(struct wd_agent *a)
+{
+	const struct wd_config *c = &a->cfg;
+	struct wd_loader_opts lo = {
+		.variant = wanted_variant(a),
+		.btf_path = a->opts.btf,
+		.ring_bytes = c->ring_buffer_bytes,
+		.wakeup_bytes = WAKEUP_BYTES,
+		.filters = &a->filters,
+		.tcp_connect = c->tcp_connect.enabled,
+		.listen_tcp = c->net_listen.enabled && c->net_listen.listen_tcp,
+		.listen_udp = c->net_listen.enabled && c->net_listen.listen_udp,
+		.exclude_random_bind = c->net_listen.exclude_random_bind,
+		.udp_session = c->udp_session.enabled,
+		.on_record = wd_dispatch_record,
+		.ctx = &a->dispatch,
+	};
+	char why[1024];
+
+	a->dispatch.udp.take = wd_loader_udp_take;
+	a->dispatch.udp.take_ctx = &a->loader;
+	if (wd_loader_start(&a->loader, &lo, why, sizeof(why))) {
+		wd_err("no probe variant could be attached: %s", why);
+		wd_privilege_hint(why);
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
+static int open_output(struct wd_agent *a)
+{
+	const char *spec = a->cfg.output ? a->cfg.output : "syslog";
+	int err;
+
+	err = wd_dispatch_init(&a->dispatch, &a->cfg, &a->filters, WD_PROC_ROOT, WD_PASSWD);
+	if (err) {
+		wd_err("%s", strerror(-err));
+		return EX_OSERR;
+	}
+	err = wd_sink_open(&a->dispatch.sink);
+	if (err) {
+		wd_err("output %s: %s", spec, strerror(-err));
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+int wd_agent_start(struct wd_agent *a)
+{
+	size_t seeded;
+	int ret;
+
+	if (!wd_have_bpf_privileges()) {
+		wd_err("loading BPF needs root (or CAP_BPF with CAP_PERFMON)");
+		return EX_NOPERM;
+	}
+	if (wd_kernel_check(a->opts.btf))
+		return EX_UNAVAILABLE;
+	ret = open_output(a);
+	if (!ret)
+		ret = open_loop_fds(a);
+	if (!ret)
+		ret = start_loader(a);
+	if (ret)
+		return ret;
+	/* Attached first, then seeded: no process falls between the two. */
+	seeded = wd_ptable_seed(&a->dispatch.ptable);
+	/* libbpf parsed the kernel's BTF (tens of MiB) to load: give it back. */
+	malloc_trim(0);
+	wd_info("ready: variant %s, %d programs attached in %lld ms; %zu processes "
+		"known; config %s; output %s", wd_variant_name(a->loader.variant),
+		a->loader.nprogs,
+		(long long)((wd_clock_ns(CLOCK_MONOTONIC) - a->t0) / 1000000), seeded,
+		a->cfg.source, a->cfg.output ? a->cfg.output : "syslog");
+	wd_notify("READY=1");
+	return 0;
+}
+
+static void log_stats(struct wd_agent *a, const char *when)
+{
+	const struct wd_dispatch *d = &a->dispatch;
+	const struct wd_ptable *pt = &d->ptable;
+	struct wd_counters c;
+
+	if (wd_loader_counters(&a->loader, &c))
+		return;
+	wd_info("%s: seen %llu, filtered %llu, emitted %llu, dropped %llu (ring full); "
+		"written %llu, output errors %llu, malformed %llu; process table %zu "
+		"(max %zu), evictions %llu, lineage breaks %llu, full %llu, "
+		"process records lost %llu, /proc reads %llu, shortened %llu",
+		when, (unsigned long long)c.seen, (unsigned long long)c.filtered,
+		(unsigned long long)c.emitted, (unsigned long long)c.dropped,
+		(unsigned long long)d->sink.written, (unsigned long long)d->sink_errors,
+		(unsigned long long)d->malformed, pt->count, pt->max,
+		(unsigned long long)pt->evictions, (unsigned long long)pt->lineage_breaks,
+		(unsigned long long)pt->full, (unsigned long long)c.proc_dropped,
+		(unsigned long long)pt->proc_reads,
+		(unsigned long long)d->enrich.shortened);
+}
+
+static void drain(struct wd_agent *a)
+{
+	wd_dispatch_refresh(&a->dispatch);
+	wd_loader_drain(&a->loader);
+	wd_dispatch_tick(&a->dispatch);
+}
+
+/* A signal or the timer is ready: read it. true when the loop should stop. */
+static bool on_fd(struct wd_agent *a, int fd)
+{
+	struct signalfd_siginfo si;
+	uint64_t ticks;
+
+	if (fd == a->tfd) {
+		if (read(a->tfd, &ticks, sizeof(ticks)) < 0)
+			wd_debug("timerfd: %s", strerror(errno));
+		return false;
+	}
+	if (fd != a->sfd || read(a->sfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGUSR1)
+		log_stats(a, "stats");
+	return si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT;
+}
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int wd_agent_run(struct wd_agent *a)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), ret = 0;
+	bool stop = false;
+
+	if (ep < 0 || add_fd(ep, a->sfd) || add_fd(ep, a->tfd) ||
+	    add_fd(ep, wd_loader_fd(&a->loader))) {
+		wd_err("epoll: %s", strerror(errno));
+		if (ep >= 0)
+			close(ep);
+		return EX_OSERR;
+	}
+	while (!stop) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, -1);
+
+		if (n < 0 && errno != EINTR) {
+			wd_err("epoll_wait: %s", strerror(errno));
+			ret = EX_OSERR;
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			stop |= on_fd(a, evs[i].data.fd);
+		drain(a);
+	}
+	close(ep);
+	return ret;
+}
+
+void wd_agent_stop(struct wd_agent *a)
+{
+	if (a->loader.skel) {
+		wd_notify("STOPPING=1");
+		drain(a);
+		wd_dispatch_finish(&a->dispatch);
+		log_stats(a, "exit");
+	}
+	wd_loader_stop(&a->loader);
+	if (a->sfd >= 0)
+		close(a->sfd);
+	if (a->tfd >= 0)
+		close(a->tfd);
+	wd_dispatch_free(&a->dispatch);
+	wd_filter_maps_free(&a->filters);
+	wd_config_free(&a->cfg);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The agent's lifecycle: configure (config, overrides, filters), start
+ * (checks, sink, loader, process table seeded), run (one epoll loop over
+ * the ring buffer, signals and the drain timer), stop. main.c only parses
+ * the command line and calls these. Each returns an exit status
+ * (sysexits.h): 0, or EX_* after logging why.
+ */
+#ifndef WD_AGENT_H
+#define WD_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agent/dispatch.h"
+#include "config/config.h"
+#include "config/filter.h"
+#include "loader/loader.h"
+
+/* What the command line says; NULL: not given. */
+struct wd_agent_opts {
+	const char *config;  /* YAML file; NULL: the embedded default */
+	const char *output;  /* overrides agent.output */
+	const char *variant; /* overrides agent.variant */
+	const char *btf;     /* kernel BTF file */
+};
+
+struct wd_agent {
+	struct wd_agent_opts opts;
+	struct wd_config cfg;
+	struct wd_filter_maps filters;
+	struct wd_dispatch dispatch;
+	struct wd_loader loader;
+	int sfd, tfd; /* signalfd, drain timerfd */
+	int64_t t0;   /* CLOCK_MONOTONIC at configure */
+};
+
+/* Load and check the configuration, apply the overrides, compile filters. */
+int wd_agent_configure(struct wd_agent *a, const struct wd_agent_opts *o);
+/* Open the output, load and attach the programs, seed, notify READY=1. */
+int wd_agent_start(struct wd_agent *a);
+/* Until SIGTERM or SIGINT. */
+int wd_agent_run(struct wd_agent *a);
+/* Last drain and stats (if started), then release everything. */
+void wd_agent_stop(struct wd_agent *a);
+
+#endif

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent/dispatch.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+#define WD_UDP_SESSIONS_MAX 65536
+
+/* Our network namespace's inode (0 when unknown). */
+static uint32_t own_netns(const char *proc_root)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/self/ns/net", proc_root);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+/* The sink the config names, its syslog settings, not opened yet. */
+static int sink_setup(struct wd_sink *s, const struct wd_config *cfg)
+{
+	*s = (struct wd_sink){ .fd = -1, .facility = cfg->syslog_facility };
+	snprintf(s->ident, sizeof(s->ident), "%s", cfg->syslog_ident);
+	if (wd_sink_parse(s, cfg->output ? cfg->output : "syslog"))
+		return -EINVAL;
+	if (s->kind == WD_SINK_SYSLOG && cfg->syslog_socket)
+		return wd_set_str(&s->path, cfg->syslog_socket);
+	return 0;
+}
+
+int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
+		     const struct wd_filter_maps *filters, const char *proc_root,
+		     const char *passwd)
+{
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->filters = filters;
+	d->proc_root = proc_root;
+	d->netns = own_netns(proc_root);
+	err = sink_setup(&d->sink, cfg);
+	if (!err)
+		err = wd_ptable_init(&d->ptable, proc_root, cfg->process_cache_size);
+	if (!err)
+		err = wd_users_init(&d->users, passwd);
+	if (err)
+		return err;
+	d->enrich = (struct wd_enrich){ .ptable = &d->ptable, .users = &d->users,
+					.lineage = &d->lineage,
+					.max_bytes = cfg->max_event_size };
+	/* rsyslog's default message size is 8 KiB; files take any length. */
+	if (cfg->max_event_size == WD_MAX_EVENT_UNSET)
+		d->enrich.max_bytes = d->sink.kind == WD_SINK_SYSLOG ? WD_SYSLOG_MAX_EVENT : 0;
+	wd_udp_sessions_init(&d->udp, WD_UDP_SESSIONS_MAX,
+			     cfg->udp_session.session_max_duration,
+			     cfg->udp_session.emit_on_first_datagram, &d->enrich,
+			     wd_dispatch_emit, d);
+	if (cfg->net_listen.enabled && cfg->net_listen.snapshot_periodicity)
+		d->next_snapshot_ns = 1; /* the first one at once */
+	return 0;
+}
+
+void wd_dispatch_free(struct wd_dispatch *d)
+{
+	if (!d->cfg) /* never initialised */
+		return;
+	wd_sink_close(&d->sink);
+	wd_users_free(&d->users);
+	if (d->ptable.bucket)
+		wd_ptable_free(&d->ptable);
+	wd_udp_sessions_free(&d->udp);
+	wd_buf_free(&d->line);
+}
+
+void wd_dispatch_emit(void *ctx, struct wd_buf *line)
+{
+	struct wd_dispatch *d = ctx;
+	int err;
+
+	if (line->oom) {
+		d->sink_errors++;
+		return;
+	}
+	err = wd_sink_write(&d->sink, line->p, line->len);
+	if (err && d->sink_errors++ == 0)
+		wd_warn("output: %s (further errors are counted)", strerror(-err));
+}
+
+static void write_event(struct wd_dispatch *d, const struct wd_connect_event *e)
+{
+	wd_buf_reset(&d->line);
+	wd_format_connect(&d->line, e, &d->enrich);
+	wd_dispatch_emit(d, &d->line);
+}
+
+/* A connect, listen or UDP destination record (checked). */
+static void on_socket_record(struct wd_dispatch *d, const struct wd_connect_event *e)
+{
+	switch (e->hdr.type) {
+	case WD_EV_LISTEN:
+		if (d->cfg->net_listen.same_namespace_only && e->netns != d->netns)
+			return;
+		write_event(d, e);
+		return;
+	case WD_EV_UDP_DEST:
+		wd_udp_on_dest(&d->udp, e);
+		return;
+	default:
+		write_event(d, e);
+	}
+}
+
+int wd_dispatch_record(void *ctx, void *data, size_t size)
+{
+	const struct wd_event_hdr *h = data;
+	struct wd_dispatch *d = ctx;
+
+	if (size < sizeof(*h)) {
+		d->malformed++;
+		return 0;
+	}
+	switch (h->type) {
+	case WD_EV_FORK:
+	case WD_EV_EXEC:
+	case WD_EV_EXIT:
+		wd_ptable_apply(&d->ptable, data, size);
+		return 0;
+	case WD_EV_UDP_CLOSE:
+		if (size >= sizeof(struct wd_udp_close)) {
+			wd_udp_on_close(&d->udp, ((const struct wd_udp_close *)data)->cookie);
+			return 0;
+		}
+		break;
+	}
+	if (wd_event_check(data, size)) {
+		d->malformed++;
+		return 0;
+	}
+	on_socket_record(d, data);
+	return 0;
+}
+
+void wd_dispatch_refresh(struct wd_dispatch *d)
+{
+	d->enrich.boot_to_real_ns = wd_boot_to_real_ns();
+	wd_users_refresh(&d->users);
+}
+
+void wd_dispatch_tick(struct wd_dispatch *d)
+{
+	if (d->cfg->udp_session.enabled)
+		wd_udp_expire(&d->udp, (uint64_t)wd_clock_ns(CLOCK_BOOTTIME), false);
+	wd_listen_snapshot_tick(d);
+	if (wd_sink_flush(&d->sink) && d->sink_errors++ == 0)
+		wd_warn("output: write failed (further errors are counted)");
+}
+
+void wd_dispatch_finish(struct wd_dispatch *d)
+{
+	wd_udp_expire(&d->udp, 0, true); /* open sessions: what they had so far */
+	wd_sink_flush(&d->sink);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The userland data path: one ring-buffer record in, its effect out.
+ * Process records feed the process table; connect and listen records
+ * become events; UDP records drive the sessions; every line goes to the
+ * sink. Knows nothing of BPF: the tests feed it records directly.
+ */
+#ifndef WD_DISPATCH_H
+#define WD_DISPATCH_H
+
+#include <stdint.h>
+
+#include "agent/udp_session.h"
+#include "config/config.h"
+#include "config/filter.h"
+#include "output/format.h"
+#include "output/sink.h"
+#include "proc/ptable.h"
+#include "proc/users.h"
+
+struct wd_dispatch {
+	const struct wd_config *cfg;
+	const struct wd_filter_maps *filters; /* judge snapshot listeners */
+	const char *proc_root;
+	uint32_t netns; /* our network namespace (same_namespace_only) */
+	struct wd_sink sink;
+	struct wd_ptable ptable;
+	struct wd_lineage lineage;
+	struct wd_users users;
+	struct wd_enrich enrich;
+	struct wd_udp_sessions udp;
+	int64_t next_snapshot_ns; /* CLOCK_MONOTONIC; 0: net_listen snapshots off */
+	struct wd_connect_event snap; /* scratch record of a snapshot listener */
+	struct wd_buf line;
+	uint64_t malformed, sink_errors;
+};
+
+/*
+ * Ready the data path for cfg (which must outlive it): the process table
+ * on proc_root, user names from passwd, UDP sessions. The sink is set up
+ * from cfg but not opened. 0 or a negative errno.
+ */
+int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
+		     const struct wd_filter_maps *filters, const char *proc_root,
+		     const char *passwd);
+void wd_dispatch_free(struct wd_dispatch *d);
+
+/* One ring-buffer record (a wd_record_fn). Always 0. */
+int wd_dispatch_record(void *ctx, void *data, size_t size);
+/* Hand a finished line (no newline) to the sink (a wd_emit_fn). */
+void wd_dispatch_emit(void *ctx, struct wd_buf *line);
+/* Before each drain: the boot-to-wall-clock offset and user names refreshed. */
+void wd_dispatch_refresh(struct wd_dispatch *d);
+/*
+ * After each drain: UDP sessions past their duration ended, a due
+ * net_listen snapshot taken, the sink flushed.
+ */
+void wd_dispatch_tick(struct wd_dispatch *d);
+/* At stop: every open UDP session ends; the sink is flushed. */
+void wd_dispatch_finish(struct wd_dispatch *d);
+
+/* net_listen (net_listen.c): a snapshot of the listeners now, if one is due. */
+void wd_listen_snapshot_tick(struct wd_dispatch *d);
+
+#endif
