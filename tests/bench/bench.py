@@ -83,7 +83,8 @@ class Listener:
 class Agent:
     """whodunit pinned to AGENT_CPU; started when READY=1 arrives."""
 
-    def __init__(self, tmp, config, name="agent"):
+    def __init__(self, tmp, config, name="agent", binary=None):
+        self.binary = binary or WHODUNIT
         self.tmp = tmp
         self.cfg = os.path.join(tmp, name + ".yaml")
         self.out = os.path.join(tmp, name + ".json")
@@ -101,7 +102,7 @@ class Agent:
         t0 = time.monotonic()
         with open(self.err, "ab") as errf:
             self.proc = subprocess.Popen(
-                ["taskset", "-c", AGENT_CPU, WHODUNIT, "-c", self.cfg],
+                ["taskset", "-c", AGENT_CPU, self.binary, "-c", self.cfg],
                 env=env, stderr=errf, stdout=subprocess.DEVNULL)
         try:
             while b"READY=1" not in ns.recv(4096):
@@ -232,6 +233,12 @@ def overhead(args, tmp, listener, results):
                 lambda: Bpftrace(tmp))]
     if audit_ok:
         configs.append(("auditd, connect syscall rule", lambda: Auditd(tmp)))
+    if args.compare:  # another build of whodunit, e.g. before a change
+        configs[3:3] = [
+            ("compared binary, every connect reported",
+             lambda: Agent(tmp, REPORT_ALL, "report-cmp", args.compare)),
+            ("compared binary, every connect filtered",
+             lambda: Agent(tmp, FILTER_ALL, "filter-cmp", args.compare))]
     table = {}
     for workload in ("nonblock", "blocking"):
         rows = {name: {"ratio": [], "rate": [], "p50": [], "p99": [], "extra": []}
@@ -323,21 +330,32 @@ def drain_rate(args, tmp, results):
     results["drain"] = out
 
 
+def start_once(tmp, binary, times, own):
+    a = Agent(tmp, REPORT_ALL, "start", binary).start()
+    times.append(a.ready_s * 1000)
+    a.stop()
+    with open(a.err) as f:
+        for line in f:
+            if "programs attached in" in line:
+                last = line
+    own.append(int(last.split("attached in ")[1].split()[0]))
+
+
 def startup(args, tmp, results):
-    times, own = [], []
+    times, own, ctimes, cown = [], [], [], []
     for _ in range(args.starts):
-        a = Agent(tmp, REPORT_ALL, "start").start()
-        times.append(a.ready_s * 1000)
-        a.stop()
-        with open(a.err) as f:
-            for line in f:
-                if "programs attached in" in line:
-                    last = line
-        own.append(int(last.split("attached in ")[1].split()[0]))
+        start_once(tmp, None, times, own)
+        if args.compare:  # interleaved with the compared binary
+            start_once(tmp, args.compare, ctimes, cown)
     results["startup_ms"] = {"median": statistics.median(times),
                              "min": min(times), "max": max(times),
                              "own_median": statistics.median(own)}
     log("  start to READY=1: median %.1f ms" % statistics.median(times))
+    if args.compare:
+        results["startup_ms_compared"] = {
+            "median": statistics.median(ctimes), "min": min(ctimes),
+            "max": max(ctimes), "own_median": statistics.median(cown)}
+        log("  compared binary: median %.1f ms" % statistics.median(ctimes))
 
 
 def memory_and_latency(args, tmp, listener, results):
@@ -447,6 +465,10 @@ def report(args, results):
                     d[sink]["events"] - d[sink]["lines"], d[sink]["dropped"]))
     o.append("| start to attached (READY=1), median of %d | %.1f ms (min %.1f, max %.1f; agent's own count %.0f ms) |"
              % (args.starts, s["median"], s["min"], s["max"], s["own_median"]))
+    if "startup_ms_compared" in results:
+        c = results["startup_ms_compared"]
+        o.append("| the compared binary, interleaved | %.1f ms (min %.1f, max %.1f; own count %.0f ms) |"
+                 % (c["median"], c["min"], c["max"], c["own_median"]))
     o.append("| RSS idle / peak under load | %.1f MiB / %.1f MiB |"
              % (r["idle"] / 1024, r["peak_under_load"] / 1024))
     fs = results["fork_storm"]
@@ -472,6 +494,9 @@ def main():
     ap.add_argument("--storm", type=int, default=100000)
     ap.add_argument("--only", choices=["overhead", "drain", "startup", "misc"])
     ap.add_argument("--out", default=os.path.join(BUILD, "bench", "results.md"))
+    ap.add_argument("--compare", metavar="BINARY",
+                    help="another whodunit build measured beside this one "
+                         "(overhead and start-up rows), e.g. before a change")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench.py: run as root (it loads BPF and creates a netns)")
@@ -481,6 +506,9 @@ def main():
     frozen = tempfile.mkdtemp(prefix="wdb-bin-")
     shutil.copy2(WHODUNIT, os.path.join(frozen, "whodunit"))
     WHODUNIT = os.path.join(frozen, "whodunit")
+    if args.compare:
+        shutil.copy2(args.compare, os.path.join(frozen, "compared"))
+        args.compare = os.path.join(frozen, "compared")
     netns_up()
     listener = Listener()
     try:

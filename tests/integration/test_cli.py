@@ -19,11 +19,14 @@ def test_version_and_help():
     assert r.returncode == 0 and r.stdout.decode() == "whodunit %s\n" % version
     r = run("--help")
     assert r.returncode == 0 and b"--probe-mode" in r.stdout
+    assert b"--variant VARIANT" in r.stdout
 
 
 def test_usage_errors_exit_64():
     assert run("--bogus").returncode == 64
     assert run("--probe-mode", "magic").returncode == 64
+    r = run("--variant", "magic")
+    assert r.returncode == 64 and b"--variant: 'magic' is not auto" in r.stderr
     assert run("extra-arg").returncode == 64
     r = run("-o", "pigeon", "--check-config")
     assert r.returncode == 64 and b"pigeon" in r.stderr

@@ -547,7 +547,7 @@ static pid_t start_agent(struct agent *a, const char *mode, int verbose)
 	argv[argc++] = (char *)whodunit;
 	argv[argc++] = "-c";
 	argv[argc++] = "/tmp/wd.yaml";
-	argv[argc++] = "--probe-mode";
+	argv[argc++] = "--variant";
 	argv[argc++] = (char *)mode;
 	for (int i = 0; i < verbose; i++)
 		argv[argc++] = "-v";

@@ -130,7 +130,7 @@ paranoid0=$(cat /proc/sys/kernel/perf_event_paranoid)
 info "kernel.perf_event_paranoid=$paranoid0"
 variant() { # variant MODE PORT
 	mkdir -p /run/systemd/system/whodunit.service.d
-	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/whodunit -c %s --probe-mode %s\n' "$CONF" "$1" \
+	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/whodunit -c %s --variant %s\n' "$CONF" "$1" \
 		>/run/systemd/system/whodunit.service.d/mode.conf
 	systemctl daemon-reload
 	systemctl restart whodunit 2>/dev/null
