@@ -74,6 +74,7 @@ struct wd_config {
 extern const char wd_default_config[];
 extern const size_t wd_default_config_len;
 
+/* Every default (a configuration without keys). */
 void wd_config_init(struct wd_config *cfg);
 void wd_config_free(struct wd_config *cfg);
 
