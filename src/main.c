@@ -614,8 +614,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	po.variant = (enum wd_variant)wd_variant_parse(o.probe_mode ? o.probe_mode :
-				      a.cfg.probe_mode ? a.cfg.probe_mode : "auto");
+	po.variant = o.probe_mode ? (enum wd_variant)wd_variant_parse(o.probe_mode) :
+				    a.cfg.variant;
 	po.btf_path = o.btf;
 	po.ring_bytes = a.cfg.ring_buffer_bytes;
 	po.wakeup_bytes = 64 * 1024;

@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "output/sink.h"
+#include "util/variant.h"
 #include "wd_filter.h"
 
 static void print_ports(FILE *f, const struct wd_port_list *l)
@@ -71,7 +72,8 @@ static void print_agent(const struct wd_config *cfg, FILE *f)
 		fprintf(f, "agent.max_event_size: 8000 for syslog, no limit otherwise\n");
 	else
 		fprintf(f, "agent.max_event_size: %u\n", cfg->max_event_size);
-	fprintf(f, "agent.probe_mode: %s\n", cfg->probe_mode ? cfg->probe_mode : "auto");
+	fprintf(f, "agent.variant: %s\n",
+		cfg->variant == WD_VARIANT_NONE ? "auto" : wd_variant_name(cfg->variant));
 }
 
 static void print_net_listen(const struct wd_probe_config *pc, FILE *f)

@@ -23,6 +23,7 @@ static const struct wd_config defaults = {
 	.ring_buffer_bytes = 4u << 20,
 	.process_cache_size = 65536,
 	.max_event_size = WD_MAX_EVENT_UNSET,
+	.variant = WD_VARIANT_NONE, /* auto */
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
 };
@@ -36,6 +37,7 @@ void wd_config_init(struct wd_config *cfg)
 
 struct agent_state {
 	struct wd_config *cfg;
+	const yaml_node_t *variant_key; /* variant or probe_mode, once read */
 };
 
 #define AGENT_CFG(arg) (((struct agent_state *)(arg))->cfg)
@@ -146,30 +148,40 @@ static int agent_cache(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	return 0;
 }
 
-static int agent_probe_mode(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+/* variant, or probe_mode (its old name): one setting, under one name. */
+static int agent_variant(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
+	struct agent_state *st = arg;
 	const char *key = wd_rd_scalar(k), *s = NULL;
-	int err;
+	int variant, err;
 
+	if (st->variant_key && strcmp(wd_rd_scalar(st->variant_key), key))
+		return wd_rd_fail(r, k, "both variant and probe_mode (its old name) are set, "
+					"on lines %zu and %zu: keep variant",
+				  wd_rd_line(st->variant_key), wd_rd_line(k));
 	err = wd_rd_get_string(r, v, key, &s);
 	if (err)
 		return err;
-	if (wd_variant_parse(s) < 0)
-		return wd_rd_fail(r, v, "probe_mode '%s' is not auto, fentry, kprobe "
-					"or tracepoint", s);
-	return wd_set_str(&AGENT_CFG(arg)->probe_mode, s);
+	variant = wd_variant_parse(s);
+	if (variant < 0)
+		return wd_rd_fail(r, v, "%s '%s' is not auto, fentry, kprobe or tracepoint",
+				  key, s);
+	st->cfg->variant = (enum wd_variant)variant;
+	st->variant_key = k;
+	return 0;
 }
 
-/* In this order for "did you mean". */
+/* In this order for "did you mean"; variant last: old suggestions stay. */
 static const struct wd_rd_key agent_keys[] = {
 	{ "output", agent_output, NULL },
 	{ "syslog_facility", agent_facility, NULL },
 	{ "syslog_ident", agent_ident, NULL },
 	{ "syslog_socket", agent_socket, NULL },
 	{ "ring_buffer_size", agent_ring, NULL },
-	{ "probe_mode", agent_probe_mode, NULL },
+	{ "probe_mode", agent_variant, NULL },
 	{ "process_cache_size", agent_cache, NULL },
 	{ "max_event_size", agent_max_event, NULL },
+	{ "variant", agent_variant, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -236,7 +248,6 @@ void wd_config_free(struct wd_config *cfg)
 	probe_config_free(&cfg->udp_session);
 	free(cfg->source);
 	free(cfg->output);
-	free(cfg->probe_mode);
 	free(cfg->syslog_socket);
 	*cfg = (struct wd_config){ 0 };
 }
