@@ -108,8 +108,7 @@ static enum wd_variant wanted_variant(const struct wd_agent *a)
 {
 	if (a->opts.variant)
 		return (enum wd_variant)wd_variant_parse(a->opts.variant);
-	return a->cfg.probe_mode ? (enum wd_variant)wd_variant_parse(a->cfg.probe_mode) :
-				   WD_VARIANT_NONE; /* TODO(config split): a->cfg.variant */
+	return a->cfg.variant;
 }
 
 static int start_loader(struct wd_agent *a)

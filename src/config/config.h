@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/variant.h"
+
 #define WD_ERR_LEN 512
 
 /* An inclusive port range; a single port has lo == hi. */
@@ -64,7 +66,7 @@ struct wd_config {
 	uint32_t max_event_size;     /* bytes of one JSON record (0: no limit) */
 #define WD_MAX_EVENT_UNSET 0xffffffffu /* default: 8000 for syslog, else none */
 #define WD_SYSLOG_MAX_EVENT 8000
-	char *probe_mode;    /* auto | fentry | kprobe | tracepoint */
+	enum wd_variant variant; /* agent.variant; WD_VARIANT_NONE: auto */
 	struct wd_probe_config tcp_connect;
 	struct wd_probe_config net_listen;
 	struct wd_probe_config udp_session;
@@ -74,6 +76,7 @@ struct wd_config {
 extern const char wd_default_config[];
 extern const size_t wd_default_config_len;
 
+/* Every default (a configuration without keys). */
 void wd_config_init(struct wd_config *cfg);
 void wd_config_free(struct wd_config *cfg);
 

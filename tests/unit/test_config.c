@@ -54,7 +54,92 @@ Test(config, agent_section)
 	cr_assert_eq(cfg.syslog_facility, LOG_LOCAL3);
 	cr_assert_str_eq(cfg.syslog_ident, "wd");
 	cr_assert_eq(cfg.ring_buffer_bytes, 1u << 20);
-	cr_assert_str_eq(cfg.probe_mode, "tracepoint");
+	cr_assert_eq(cfg.variant, WD_VARIANT_TRACEPOINT);
+}
+
+Test(config, variant)
+{
+	cr_assert_eq(parse("agent:\n  variant: fentry\n"), 0, "%s", err);
+	cr_assert_eq(cfg.variant, WD_VARIANT_FENTRY);
+	cr_assert_eq(parse("agent:\n  variant: auto\n"), 0, "%s", err);
+	cr_assert_eq(cfg.variant, WD_VARIANT_NONE);
+	cr_assert_eq(parse("agent: {}\n"), 0, "%s", err);
+	cr_assert_eq(cfg.variant, WD_VARIANT_NONE);
+	/* The same key twice: the last one wins, as for every key. */
+	cr_assert_eq(parse("agent:\n  variant: fentry\n  variant: kprobe\n"), 0, "%s", err);
+	cr_assert_eq(cfg.variant, WD_VARIANT_KPROBE);
+}
+
+Test(config, probe_mode_is_variant_under_its_old_name)
+{
+	cr_assert_eq(parse("agent:\n  probe_mode: kprobe\n"), 0, "%s", err);
+	cr_assert_eq(cfg.variant, WD_VARIANT_KPROBE);
+	cr_assert_eq(parse("agent:\n  probe_mode: auto\n"), 0, "%s", err);
+	cr_assert_eq(cfg.variant, WD_VARIANT_NONE);
+}
+
+Test(config, variant_and_probe_mode_both_set)
+{
+	cr_assert_eq(parse("agent:\n  variant: fentry\n  output: stdout\n"
+			   "  probe_mode: fentry\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:4:3: both variant and probe_mode (its old name) are set, "
+			      "on lines 2 and 4: keep variant");
+	cr_assert_eq(parse("agent:\n  probe_mode: auto\n  variant: kprobe\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:3:3: both variant and probe_mode (its old name) are set, "
+			      "on lines 2 and 3: keep variant");
+}
+
+Test(config, bad_variant)
+{
+	cr_assert_eq(parse("agent:\n  variant: magic\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:12: variant 'magic' is not auto, fentry, kprobe or "
+			      "tracepoint");
+	cr_assert_eq(parse("agent:\n  probe_mode: none\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:15: probe_mode 'none' is not auto, fentry, kprobe or "
+			      "tracepoint");
+	cr_assert_eq(parse("agent:\n  variant: [fentry]\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:12: variant must be a string");
+	cr_assert_eq(parse("agent:\n  varient: auto\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:3: unknown key 'varient' in agent (did you mean "
+			      "'variant'?)");
+}
+
+/* What wd_config_init leaves is what the embedded configuration says. */
+Test(config, defaults_match_the_embedded_config)
+{
+	struct wd_config def;
+
+	wd_config_init(&def);
+	wd_config_init(&cfg);
+	cr_assert_eq(wd_config_parse(&cfg, "<embedded>", wd_default_config,
+				     wd_default_config_len, err, sizeof(err)), 0, "%s", err);
+	/* NULL strings stand for syslog and /dev/log. */
+	cr_assert_null(def.output);
+	cr_assert_str_eq(cfg.output, "syslog");
+	cr_assert_null(def.syslog_socket);
+	cr_assert_str_eq(cfg.syslog_socket, "/dev/log");
+	cr_assert_eq(def.syslog_facility, cfg.syslog_facility);
+	cr_assert_str_eq(def.syslog_ident, cfg.syslog_ident);
+	cr_assert_eq(def.ring_buffer_bytes, cfg.ring_buffer_bytes);
+	cr_assert_eq(def.process_cache_size, cfg.process_cache_size);
+	cr_assert_eq(def.max_event_size, cfg.max_event_size);
+	cr_assert_eq(def.variant, cfg.variant);
+	/* The probes the embedded config leaves out keep their defaults. */
+	cr_assert(!cfg.net_listen.enabled && !cfg.udp_session.enabled);
+	cr_assert_eq(def.net_listen.listen_tcp, cfg.net_listen.listen_tcp);
+	cr_assert_eq(def.udp_session.session_max_duration, cfg.udp_session.session_max_duration);
+	wd_config_free(&def);
+}
+
+Test(config, probe_defaults)
+{
+	cr_assert_eq(parse("net_listen:\nudp_session: {}\n"), 0, "%s", err);
+	cr_assert(cfg.net_listen.enabled && cfg.net_listen.listen_tcp &&
+		  !cfg.net_listen.listen_udp);
+	cr_assert_eq(cfg.net_listen.snapshot_periodicity, 0);
+	cr_assert(cfg.udp_session.enabled);
+	cr_assert_eq(cfg.udp_session.session_max_duration, 120);
+	cr_assert(!cfg.udp_session.emit_on_first_datagram);
 }
 
 Test(config, underscore_keys_are_ignored)

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * whodunit's keys -> struct wd_config: the defaults, the top level and the
+ * agent section (the probe sections are in probes.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config/schema.h"
+#include "output/sink.h"
+#include "util/strings.h"
+#include "util/variant.h"
+
+/*
+ * Every default, and only here. NULL strings have theirs where they are used:
+ * output syslog, syslog_socket /dev/log (see wd_config_print).
+ */
+static const struct wd_config defaults = {
+	.syslog_facility = LOG_DAEMON,
+	.syslog_ident = "whodunit",
+	.ring_buffer_bytes = 4u << 20,
+	.process_cache_size = 65536,
+	.max_event_size = WD_MAX_EVENT_UNSET,
+	.variant = WD_VARIANT_NONE, /* auto */
+	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
+	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
+};
+
+void wd_config_init(struct wd_config *cfg)
+{
+	*cfg = defaults;
+}
+
+/* ---- agent -------------------------------------------------------------- */
+
+struct agent_state {
+	struct wd_config *cfg;
+	const yaml_node_t *variant_key; /* variant or probe_mode, once read */
+};
+
+#define AGENT_CFG(arg) (((struct agent_state *)(arg))->cfg)
+
+static int agent_output(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	struct wd_sink probe_sink = { 0 };
+	const char *s = NULL;
+	int err;
+
+	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
+	if (err)
+		return err;
+	err = wd_sink_parse(&probe_sink, s);
+	free(probe_sink.path);
+	if (err)
+		return wd_rd_fail(r, v, "output '%s' is not syslog, stdout or file:PATH", s);
+	return wd_set_str(&AGENT_CFG(arg)->output, s);
+}
+
+static int agent_facility(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	const char *s = NULL;
+	int err;
+
+	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
+	if (err)
+		return err;
+	err = wd_syslog_facility(s);
+	if (err < 0)
+		return wd_rd_fail(r, v, "unknown syslog facility '%s' (daemon, user, "
+					"local0..local7, ...)", s);
+	AGENT_CFG(arg)->syslog_facility = err;
+	return 0;
+}
+
+static int agent_ident(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	struct wd_config *cfg = AGENT_CFG(arg);
+	const char *s = NULL;
+	int err;
+
+	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
+	if (err)
+		return err;
+	if (!*s || strlen(s) >= sizeof(cfg->syslog_ident) || strpbrk(s, " :[]"))
+		return wd_rd_fail(r, v, "syslog_ident must be 1 to %zu characters "
+					"without spaces, ':' or brackets",
+				  sizeof(cfg->syslog_ident) - 1);
+	snprintf(cfg->syslog_ident, sizeof(cfg->syslog_ident), "%s", s);
+	return 0;
+}
+
+static int agent_socket(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	const char *s = NULL;
+	int err;
+
+	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
+	if (err)
+		return err;
+	if (s[0] != '/' || strlen(s) >= 108)
+		return wd_rd_fail(r, v, "syslog_socket must be an absolute path "
+					"shorter than 108 bytes");
+	return wd_set_str(&AGENT_CFG(arg)->syslog_socket, s);
+}
+
+static int agent_ring(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	uint64_t size = 0;
+	int err;
+
+	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
+	if (err)
+		return err;
+	if (size < 4096 || size > (1u << 30) || (size & (size - 1)))
+		return wd_rd_fail(r, v, "ring_buffer_size must be a power of two "
+					"between 4K and 1G");
+	AGENT_CFG(arg)->ring_buffer_bytes = (uint32_t)size;
+	return 0;
+}
+
+static int agent_max_event(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	uint64_t size = 0;
+	int err;
+
+	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
+	if (err)
+		return err;
+	if (size != 0 && (size < 1024 || size > (1u << 24)))
+		return wd_rd_fail(r, v, "max_event_size must be 0 (no limit) or 1K to 16M");
+	AGENT_CFG(arg)->max_event_size = (uint32_t)size;
+	return 0;
+}
+
+static int agent_cache(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	uint64_t size = 0;
+	int err;
+
+	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
+	if (err)
+		return err;
+	if (size < 64 || size > (1u << 24))
+		return wd_rd_fail(r, v, "process_cache_size must be between 64 and 16M entries");
+	AGENT_CFG(arg)->process_cache_size = (uint32_t)size;
+	return 0;
+}
+
+/* variant, or probe_mode (its old name): one setting, under one name. */
+static int agent_variant(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	struct agent_state *st = arg;
+	const char *key = wd_rd_scalar(k), *s = NULL;
+	int variant, err;
+
+	if (st->variant_key && strcmp(wd_rd_scalar(st->variant_key), key))
+		return wd_rd_fail(r, k, "both variant and probe_mode (its old name) are set, "
+					"on lines %zu and %zu: keep variant",
+				  wd_rd_line(st->variant_key), wd_rd_line(k));
+	err = wd_rd_get_string(r, v, key, &s);
+	if (err)
+		return err;
+	variant = wd_variant_parse(s);
+	if (variant < 0)
+		return wd_rd_fail(r, v, "%s '%s' is not auto, fentry, kprobe or tracepoint",
+				  key, s);
+	st->cfg->variant = (enum wd_variant)variant;
+	st->variant_key = k;
+	return 0;
+}
+
+/* In this order for "did you mean"; variant last: old suggestions stay. */
+static const struct wd_rd_key agent_keys[] = {
+	{ "output", agent_output, NULL },
+	{ "syslog_facility", agent_facility, NULL },
+	{ "syslog_ident", agent_ident, NULL },
+	{ "syslog_socket", agent_socket, NULL },
+	{ "ring_buffer_size", agent_ring, NULL },
+	{ "probe_mode", agent_variant, NULL },
+	{ "process_cache_size", agent_cache, NULL },
+	{ "max_event_size", agent_max_event, NULL },
+	{ "variant", agent_variant, NULL },
+	{ NULL, NULL, NULL },
+};
+
+static int agent_pair(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	return wd_rd_dispatch(r, k, v, "agent", agent_keys, arg);
+}
+
+static int agent_section(struct wd_reader *r, yaml_node_t *n, void *cfg)
+{
+	struct agent_state st = { .cfg = cfg };
+
+	if (wd_rd_is_null(n))
+		return 0;
+	return wd_rd_each_pair(r, n, "agent", agent_pair, &st);
+}
+
+/* ---- the top level ------------------------------------------------------ */
+
+static const struct wd_rd_key top_keys[] = {
+	{ "tcp_connect", NULL, wd_schema_tcp_connect },
+	{ "udp_session", NULL, wd_schema_udp_session },
+	{ "net_listen", NULL, wd_schema_net_listen },
+	{ "agent", NULL, agent_section },
+	{ NULL, NULL, NULL },
+};
+
+static int top_pair(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *cfg)
+{
+	if (wd_rd_scalar(k)[0] == '_') /* anchors live here */
+		return 0;
+	return wd_rd_dispatch(r, k, v, "the top level", top_keys, cfg);
+}
+
+static int top_level(struct wd_reader *r, yaml_node_t *n, void *cfg)
+{
+	if (wd_rd_is_null(n))
+		return 0;
+	return wd_rd_each_pair(r, n, "the configuration", top_pair, cfg);
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+static void probe_config_free(struct wd_probe_config *pc)
+{
+	for (size_t i = 0; i < pc->nfilters; i++) {
+		free(pc->filters[i].name);
+		free(pc->filters[i].description);
+		free(pc->filters[i].ports.v);
+	}
+	free(pc->filters);
+	free(pc->includeports.v);
+	free(pc->excludeports.v);
+	for (size_t i = 0; i < pc->nplugins; i++)
+		free(pc->plugins[i]);
+	free(pc->plugins);
+	*pc = (struct wd_probe_config){ 0 };
+}
+
+void wd_config_free(struct wd_config *cfg)
+{
+	probe_config_free(&cfg->tcp_connect);
+	probe_config_free(&cfg->net_listen);
+	probe_config_free(&cfg->udp_session);
+	free(cfg->source);
+	free(cfg->output);
+	free(cfg->syslog_socket);
+	*cfg = (struct wd_config){ 0 };
+}
+
+int wd_config_parse(struct wd_config *cfg, const char *name, const char *text,
+		    size_t len, char *err, size_t errlen)
+{
+	int ret = wd_rd_parse(name, ".", text, len, top_level, cfg, err, errlen);
+
+	return ret ? ret : wd_set_str(&cfg->source, name);
+}
+
+int wd_config_load(struct wd_config *cfg, const char *path, char *err,
+		   size_t errlen)
+{
+	int ret = wd_rd_load(path, top_level, cfg, err, errlen);
+
+	return ret ? ret : wd_set_str(&cfg->source, path);
+}
