@@ -142,7 +142,7 @@ static int start_loader(struct wd_agent *a)
 
 static int open_output(struct wd_agent *a)
 {
-	const char *spec = a->cfg.output ? a->cfg.output : "syslog";
+	const char *spec = wd_config_output(&a->cfg);
 	int err;
 
 	err = wd_dispatch_init(&a->dispatch, &a->cfg, &a->filters, WD_PROC_ROOT, WD_PASSWD);
@@ -184,7 +184,7 @@ int wd_agent_start(struct wd_agent *a)
 		"known; config %s; output %s", wd_variant_name(a->loader.variant),
 		a->loader.nprogs,
 		(long long)((wd_clock_ns(CLOCK_MONOTONIC) - a->t0) / 1000000), seeded,
-		a->cfg.source, a->cfg.output ? a->cfg.output : "syslog");
+		a->cfg.source, wd_config_output(&a->cfg));
 	wd_notify("READY=1");
 	return 0;
 }

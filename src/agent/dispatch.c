@@ -25,7 +25,7 @@ static int sink_setup(struct wd_sink *s, const struct wd_config *cfg)
 {
 	*s = (struct wd_sink){ .fd = -1, .facility = cfg->syslog_facility };
 	snprintf(s->ident, sizeof(s->ident), "%s", cfg->syslog_ident);
-	if (wd_sink_parse(s, cfg->output ? cfg->output : "syslog"))
+	if (wd_sink_parse(s, wd_config_output(cfg)))
 		return -EINVAL;
 	if (s->kind == WD_SINK_SYSLOG && cfg->syslog_socket)
 		return wd_set_str(&s->path, cfg->syslog_socket);

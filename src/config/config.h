@@ -78,6 +78,8 @@ extern const size_t wd_default_config_len;
 
 /* Every default (a configuration without keys). */
 void wd_config_init(struct wd_config *cfg);
+/* The sink spec in force: agent.output, or "syslog". */
+const char *wd_config_output(const struct wd_config *cfg);
 void wd_config_free(struct wd_config *cfg);
 
 /*

@@ -60,12 +60,12 @@ static void print_probe(FILE *f, const char *name, const struct wd_probe_config 
 
 static void print_agent(const struct wd_config *cfg, FILE *f)
 {
-	fprintf(f, "agent.output: %s\n", cfg->output ? cfg->output : "syslog");
+	fprintf(f, "agent.output: %s\n", wd_config_output(cfg));
 	fprintf(f, "agent.syslog_facility: %s\n",
 		wd_syslog_facility_name(cfg->syslog_facility));
 	fprintf(f, "agent.syslog_ident: %s\n", cfg->syslog_ident);
 	fprintf(f, "agent.syslog_socket: %s\n",
-		cfg->syslog_socket ? cfg->syslog_socket : "/dev/log");
+		cfg->syslog_socket ? cfg->syslog_socket : WD_SYSLOG_SOCKET);
 	fprintf(f, "agent.ring_buffer_size: %u\n", cfg->ring_buffer_bytes);
 	fprintf(f, "agent.process_cache_size: %u\n", cfg->process_cache_size);
 	if (cfg->max_event_size == WD_MAX_EVENT_UNSET)

@@ -15,7 +15,7 @@
 
 /*
  * Every default, and only here. NULL strings have theirs where they are used:
- * output syslog, syslog_socket /dev/log (see wd_config_print).
+ * output syslog (wd_config_output), syslog_socket /dev/log (the sink's).
  */
 static const struct wd_config defaults = {
 	.syslog_facility = LOG_DAEMON,
@@ -31,6 +31,11 @@ static const struct wd_config defaults = {
 void wd_config_init(struct wd_config *cfg)
 {
 	*cfg = defaults;
+}
+
+const char *wd_config_output(const struct wd_config *cfg)
+{
+	return cfg->output ? cfg->output : "syslog";
 }
 
 /* ---- agent -------------------------------------------------------------- */

@@ -51,7 +51,7 @@ int wd_sink_parse(struct wd_sink *s, const char *spec)
 
 	if (!strcmp(spec, "syslog")) {
 		s->kind = WD_SINK_SYSLOG;
-		path = "/dev/log";
+		path = WD_SYSLOG_SOCKET;
 	} else if (!strcmp(spec, "stdout") || !strcmp(spec, "-")) {
 		s->kind = WD_SINK_STDOUT;
 	} else if (!strncmp(spec, "file:", 5) && spec[5]) {

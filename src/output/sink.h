@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Event sinks: syslog (default), stdout, file. One event = one line/message. */
-#ifndef WD_OUTPUT_H
-#define WD_OUTPUT_H
+#ifndef WD_SINK_H
+#define WD_SINK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +9,8 @@
 #include "output/json.h"
 
 enum wd_sink_kind { WD_SINK_SYSLOG, WD_SINK_STDOUT, WD_SINK_FILE };
+
+#define WD_SYSLOG_SOCKET "/dev/log" /* the local syslog socket, by default */
 
 struct wd_sink {
 	enum wd_sink_kind kind;
