@@ -67,6 +67,10 @@ struct wd_config {
 #define WD_MAX_EVENT_UNSET 0xffffffffu /* default: 8000 for syslog, else none */
 #define WD_SYSLOG_MAX_EVENT 8000
 	enum wd_variant variant; /* agent.variant; WD_VARIANT_NONE: auto */
+	uint32_t stats_interval;      /* seconds between stats records; 0: none */
+	uint64_t output_buffer_bytes; /* the sink's spool while it fails; 0: none */
+	bool watch_config;            /* reload when a config file changes */
+	char *metrics_file;           /* node_exporter textfile, or NULL */
 	struct wd_probe_config tcp_connect;
 	struct wd_probe_config net_listen;
 	struct wd_probe_config udp_session;

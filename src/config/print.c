@@ -74,6 +74,11 @@ static void print_agent(const struct wd_config *cfg, FILE *f)
 		fprintf(f, "agent.max_event_size: %u\n", cfg->max_event_size);
 	fprintf(f, "agent.variant: %s\n",
 		cfg->variant == WD_VARIANT_NONE ? "auto" : wd_variant_name(cfg->variant));
+	fprintf(f, "agent.stats_interval: %u\n", cfg->stats_interval);
+	fprintf(f, "agent.output_buffer: %llu\n",
+		(unsigned long long)cfg->output_buffer_bytes);
+	fprintf(f, "agent.watch_config: %s\n", cfg->watch_config ? "true" : "false");
+	fprintf(f, "agent.metrics_file: %s\n", cfg->metrics_file ? cfg->metrics_file : "none");
 }
 
 static void print_net_listen(const struct wd_probe_config *pc, FILE *f)

@@ -354,6 +354,7 @@ int wd_rd_get_string(struct wd_reader *r, yaml_node_t *v, const char *key, const
 int wd_rd_get_size(struct wd_reader *r, yaml_node_t *v, const char *key, uint64_t *out)
 {
 	const char *s = wd_rd_scalar(v);
+	unsigned int shift = 0;
 	unsigned long long n;
 	char *end;
 
@@ -364,14 +365,16 @@ int wd_rd_get_size(struct wd_reader *r, yaml_node_t *v, const char *key, uint64_
 	if (errno)
 		return wd_rd_fail(r, v, "%s: %s is too large", key, s);
 	if (!strcmp(end, "K") || !strcmp(end, "KiB"))
-		n <<= 10;
+		shift = 10;
 	else if (!strcmp(end, "M") || !strcmp(end, "MiB"))
-		n <<= 20;
+		shift = 20;
 	else if (!strcmp(end, "G") || !strcmp(end, "GiB"))
-		n <<= 30;
+		shift = 30;
 	else if (*end)
 		return wd_rd_fail(r, v, "%s: unknown unit in '%s' (use K, M or G)", key, s);
-	*out = n;
+	if (n > (ULLONG_MAX >> shift)) /* (it would wrap, to 0 even) */
+		return wd_rd_fail(r, v, "%s: %s is too large", key, s);
+	*out = n << shift;
 	return 0;
 }
 

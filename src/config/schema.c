@@ -24,6 +24,8 @@ static const struct wd_config defaults = {
 	.process_cache_size = 65536,
 	.max_event_size = WD_MAX_EVENT_UNSET,
 	.variant = WD_VARIANT_NONE, /* auto */
+	.stats_interval = 60,
+	.output_buffer_bytes = 64u << 20,
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
 };
@@ -153,6 +155,46 @@ static int agent_cache(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	return 0;
 }
 
+static int agent_stats(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	(void)k;
+	return wd_rd_get_u32(r, v, 0, 86400, "stats_interval must be 0 (no stats "
+			     "records) to 86400 seconds", &AGENT_CFG(arg)->stats_interval);
+}
+
+static int agent_output_buffer(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
+			       void *arg)
+{
+	uint64_t size = 0;
+	int err;
+
+	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
+	if (err)
+		return err;
+	if (size > (16ull << 30))
+		return wd_rd_fail(r, v, "output_buffer must be 0 (none) to 16G");
+	AGENT_CFG(arg)->output_buffer_bytes = size;
+	return 0;
+}
+
+static int agent_watch(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	return wd_rd_get_bool(r, v, wd_rd_scalar(k), &AGENT_CFG(arg)->watch_config);
+}
+
+static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	const char *s = NULL;
+	int err;
+
+	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
+	if (err)
+		return err;
+	if (s[0] != '/' || strlen(s) >= 4000)
+		return wd_rd_fail(r, v, "metrics_file must be an absolute path");
+	return wd_set_str(&AGENT_CFG(arg)->metrics_file, s);
+}
+
 /* variant, or probe_mode (its old name): one setting, under one name. */
 static int agent_variant(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
@@ -187,6 +229,10 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "process_cache_size", agent_cache, NULL },
 	{ "max_event_size", agent_max_event, NULL },
 	{ "variant", agent_variant, NULL },
+	{ "stats_interval", agent_stats, NULL },
+	{ "output_buffer", agent_output_buffer, NULL },
+	{ "watch_config", agent_watch, NULL },
+	{ "metrics_file", agent_metrics, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -254,6 +300,7 @@ void wd_config_free(struct wd_config *cfg)
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->syslog_socket);
+	free(cfg->metrics_file);
 	*cfg = (struct wd_config){ 0 };
 }
 

@@ -200,3 +200,34 @@ Test(config, large_config_without_aliases_is_accepted)
 	cr_assert_eq(cfg.tcp_connect.nfilters, 60000);
 	free(text);
 }
+
+Test(config, size_units_that_would_wrap_are_refused)
+{
+	/* 17179869184G is 2^64 bytes: shifted, it wrapped to 0 ("no limit"). */
+	cr_assert_eq(parse("agent:\n  max_event_size: 17179869184G\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:19: max_event_size: 17179869184G is too large");
+	cr_assert_eq(parse("agent:\n  output_buffer: 18014398509481984K\n"), -EINVAL);
+	cr_assert(strstr(err, "is too large"), "%s", err);
+	cr_assert_eq(parse("agent:\n  output_buffer: 16G\n"), 0, "%s", err);
+	cr_assert_eq(cfg.output_buffer_bytes, 16ull << 30);
+}
+
+Test(config, operations_keys)
+{
+	cr_assert_eq(parse("agent: {}\n"), 0, "%s", err);
+	cr_assert_eq(cfg.stats_interval, 60);
+	cr_assert_eq(cfg.output_buffer_bytes, 64u << 20);
+	cr_assert(!cfg.watch_config);
+	cr_assert_null(cfg.metrics_file);
+	cr_assert_eq(parse("agent:\n  stats_interval: 0\n  output_buffer: 0\n"
+			   "  watch_config: true\n  metrics_file: /run/m.prom\n"), 0, "%s", err);
+	cr_assert_eq(cfg.stats_interval, 0);
+	cr_assert_eq(cfg.output_buffer_bytes, 0);
+	cr_assert(cfg.watch_config);
+	cr_assert_str_eq(cfg.metrics_file, "/run/m.prom");
+	cr_assert_eq(parse("agent:\n  stats_interval: 86401\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:19: stats_interval must be 0 (no stats records) "
+			      "to 86400 seconds");
+	cr_assert_eq(parse("agent:\n  metrics_file: m.prom\n"), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:17: metrics_file must be an absolute path");
+}
