@@ -57,6 +57,9 @@ struct wd_probe_config {
 
 struct wd_config {
 	char *source;        /* file name, or "<embedded>" */
+	char sha256[65];     /* SHA-256 (hex) of every text read, in order */
+	char **files;        /* the files read, includes too (watch_config) */
+	size_t nfiles;
 	char *output;        /* sink spec: syslog | stdout | file:PATH */
 	int syslog_facility; /* LOG_* code */
 	char syslog_ident[32];

@@ -20,6 +20,7 @@ struct wd_reader {
 	unsigned int *visits; /* shared by nested includes */
 	int depth;            /* include nesting */
 	const char *chain[WD_RD_MAX_INCLUDES + 1]; /* files being read */
+	struct wd_rd_trace *trace; /* shared by nested includes; may be NULL */
 };
 
 /* ---- messages ----------------------------------------------------------- */
@@ -156,6 +157,43 @@ yaml_node_t *wd_rd_node(struct wd_reader *r, yaml_node_item_t id)
 
 /* ---- documents and includes -------------------------------------------- */
 
+void wd_rd_trace_init(struct wd_rd_trace *t)
+{
+	*t = (struct wd_rd_trace){ 0 };
+	wd_sha256_init(&t->sha);
+}
+
+void wd_rd_trace_free(struct wd_rd_trace *t)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		free(t->files[i]);
+	free(t->files);
+	*t = (struct wd_rd_trace){ 0 };
+}
+
+/* One more text read: into the digest, its path (if a file) into the list. */
+static void trace_add(struct wd_rd_trace *t, const char *path, const char *text,
+		      size_t len)
+{
+	char **files, *dup;
+
+	if (!t)
+		return;
+	wd_sha256_update(&t->sha, text, len);
+	if (!path)
+		return;
+	files = realloc(t->files, (t->nfiles + 1) * sizeof(*files));
+	dup = strdup(path);
+	if (files)
+		t->files = files;
+	if (!files || !dup) {
+		free(dup);
+		t->oom = true;
+		return;
+	}
+	t->files[t->nfiles++] = dup;
+}
+
 /* Parse text into doc; on a YAML syntax error write name:line:col. */
 static int load_doc(yaml_document_t *doc, const char *name, const char *text,
 		    size_t len, char *err, size_t errlen)
@@ -226,6 +264,7 @@ int wd_rd_include(struct wd_reader *r, yaml_node_t *n, wd_rd_node_fn fn, void *a
 	text = wd_read_file(path, WD_RD_MAX_BYTES, &len, NULL, &err);
 	if (!text)
 		return wd_rd_fail(r, n, "!include %s: %s", path, strerror(-err));
+	trace_add(r->trace, path, text, len);
 	err = load_doc(&doc, path, text, len, r->err, r->errlen);
 	free(text);
 	if (err)
@@ -245,18 +284,21 @@ int wd_rd_include(struct wd_reader *r, yaml_node_t *n, wd_rd_node_fn fn, void *a
 	return err;
 }
 
-int wd_rd_parse(const char *name, const char *dir, const char *text, size_t len,
-		wd_rd_node_fn fn, void *arg, char *err, size_t errlen)
+/* path: the file text came from, or NULL (embedded) */
+static int parse(const char *name, const char *path, const char *dir, const char *text,
+		 size_t len, wd_rd_node_fn fn, void *arg, struct wd_rd_trace *trace,
+		 char *err, size_t errlen)
 {
 	unsigned int visits = 0;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	struct wd_reader r = {
 		.name = name, .dir = dir, .err = err, .errlen = errlen,
-		.visits = &visits,
+		.visits = &visits, .trace = trace,
 	};
 	int ret;
 
+	trace_add(trace, path, text, len);
 	ret = load_doc(&doc, name, text, len, err, errlen);
 	if (ret)
 		return ret;
@@ -268,7 +310,15 @@ int wd_rd_parse(const char *name, const char *dir, const char *text, size_t len,
 	return ret;
 }
 
-int wd_rd_load(const char *path, wd_rd_node_fn fn, void *arg, char *err, size_t errlen)
+int wd_rd_parse(const char *name, const char *dir, const char *text, size_t len,
+		wd_rd_node_fn fn, void *arg, struct wd_rd_trace *trace, char *err,
+		size_t errlen)
+{
+	return parse(name, NULL, dir, text, len, fn, arg, trace, err, errlen);
+}
+
+int wd_rd_load(const char *path, wd_rd_node_fn fn, void *arg, struct wd_rd_trace *trace,
+	       char *err, size_t errlen)
 {
 	char dir[PATH_MAX], *text;
 	size_t len;
@@ -280,7 +330,7 @@ int wd_rd_load(const char *path, wd_rd_node_fn fn, void *arg, char *err, size_t 
 		return ret;
 	}
 	dir_of(dir, sizeof(dir), path);
-	ret = wd_rd_parse(path, dir, text, len, fn, arg, err, errlen);
+	ret = parse(path, path, dir, text, len, fn, arg, trace, err, errlen);
 	free(text);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "config/config.h"
+#include "util/sha256.h"
 
 /* Largest file read, main or included. */
 #define WD_RD_MAX_BYTES (4u << 20)
@@ -43,16 +44,28 @@ struct wd_rd_key {
 	wd_rd_node_fn section;
 };
 
+/* What a parse read: a digest of every text, and the files' paths. */
+struct wd_rd_trace {
+	struct wd_sha256 sha; /* over every text, in the order read */
+	char **files;         /* the files read (includes too), malloc'ed */
+	size_t nfiles;
+	bool oom;
+};
+
+void wd_rd_trace_init(struct wd_rd_trace *t);
+void wd_rd_trace_free(struct wd_rd_trace *t);
+
 /*
  * Parse text named `name` (for messages; `dir` resolves relative includes)
  * and call fn on its root node; an empty document is fine (fn not called).
  * 0, -EINVAL with "name:line:col: what" in err, or -ENOMEM.
  */
 int wd_rd_parse(const char *name, const char *dir, const char *text, size_t len,
-		wd_rd_node_fn fn, void *arg, char *err, size_t errlen);
+		wd_rd_node_fn fn, void *arg, struct wd_rd_trace *trace, char *err,
+		size_t errlen);
 /* The same for a file; -errno with "path: why" in err if it cannot be read. */
-int wd_rd_load(const char *path, wd_rd_node_fn fn, void *arg, char *err,
-	       size_t errlen);
+int wd_rd_load(const char *path, wd_rd_node_fn fn, void *arg, struct wd_rd_trace *trace,
+	       char *err, size_t errlen);
 
 /* Write "file:line:col: what" (n NULL: 1:1) for n; returns -EINVAL. */
 int wd_rd_fail(struct wd_reader *r, const yaml_node_t *n, const char *fmt, ...)

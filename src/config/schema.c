@@ -4,6 +4,7 @@
  * agent section (the probe sections are in probes.c).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -301,21 +302,53 @@ void wd_config_free(struct wd_config *cfg)
 	free(cfg->output);
 	free(cfg->syslog_socket);
 	free(cfg->metrics_file);
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
 	*cfg = (struct wd_config){ 0 };
+}
+
+/* After a good parse: where it came from, its digest, the files it read. */
+static int keep_trace(struct wd_config *cfg, const char *source, struct wd_rd_trace *t)
+{
+	uint8_t d[32];
+
+	if (t->oom)
+		return -ENOMEM;
+	wd_sha256_final(&t->sha, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(cfg->sha256 + 2 * i, 3, "%02x", d[i]);
+	cfg->files = t->files;
+	cfg->nfiles = t->nfiles;
+	t->files = NULL;
+	t->nfiles = 0;
+	return wd_set_str(&cfg->source, source);
 }
 
 int wd_config_parse(struct wd_config *cfg, const char *name, const char *text,
 		    size_t len, char *err, size_t errlen)
 {
-	int ret = wd_rd_parse(name, ".", text, len, top_level, cfg, err, errlen);
+	struct wd_rd_trace t;
+	int ret;
 
-	return ret ? ret : wd_set_str(&cfg->source, name);
+	wd_rd_trace_init(&t);
+	ret = wd_rd_parse(name, ".", text, len, top_level, cfg, &t, err, errlen);
+	if (!ret)
+		ret = keep_trace(cfg, name, &t);
+	wd_rd_trace_free(&t);
+	return ret;
 }
 
 int wd_config_load(struct wd_config *cfg, const char *path, char *err,
 		   size_t errlen)
 {
-	int ret = wd_rd_load(path, top_level, cfg, err, errlen);
+	struct wd_rd_trace t;
+	int ret;
 
-	return ret ? ret : wd_set_str(&cfg->source, path);
+	wd_rd_trace_init(&t);
+	ret = wd_rd_load(path, top_level, cfg, &t, err, errlen);
+	if (!ret)
+		ret = keep_trace(cfg, path, &t);
+	wd_rd_trace_free(&t);
+	return ret;
 }

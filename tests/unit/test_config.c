@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <syslog.h>
 
+#include <unistd.h>
+
 #include "config/config.h"
+#include "util/sha256.h"
 
 static struct wd_config cfg;
 static char err[WD_ERR_LEN];
@@ -230,4 +233,35 @@ Test(config, operations_keys)
 			      "to 86400 seconds");
 	cr_assert_eq(parse("agent:\n  metrics_file: m.prom\n"), -EINVAL);
 	cr_assert_str_eq(err, "t.yaml:2:17: metrics_file must be an absolute path");
+}
+
+Test(config, digest_and_files_cover_includes)
+{
+	char dir[] = "/tmp/wd-cfg-XXXXXX", main_path[64], inc_path[64], hex[65];
+	const char *main_text = "tcp_connect:\n  filters: !include f.yaml\n";
+	const char *inc_text = "- network: 10.0.0.0/8\n";
+	char both[256];
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(main_path, sizeof(main_path), "%s/main.yaml", dir);
+	snprintf(inc_path, sizeof(inc_path), "%s/f.yaml", dir);
+	f = fopen(main_path, "w");
+	fputs(main_text, f);
+	fclose(f);
+	f = fopen(inc_path, "w");
+	fputs(inc_text, f);
+	fclose(f);
+	wd_config_free(&cfg);
+	wd_config_init(&cfg);
+	cr_assert_eq(wd_config_load(&cfg, main_path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.nfiles, 2);
+	cr_assert_str_eq(cfg.files[0], main_path);
+	cr_assert_str_eq(cfg.files[1], inc_path);
+	snprintf(both, sizeof(both), "%s%s", main_text, inc_text);
+	wd_sha256_hex(both, strlen(both), hex);
+	cr_assert_str_eq(cfg.sha256, hex);
+	unlink(inc_path);
+	unlink(main_path);
+	rmdir(dir);
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Agent records: the agent's own lines in the event stream, with the same
+ * framing and sequence numbers as events, "probe":"agent" and "event" one
+ * of start, stats, lost, reload, stop. A SIEM that reads only the stream
+ * sees every loss (lost records add up to the events that were lost), a
+ * heartbeat (stats), and what the agent runs with.
+ */
+#ifndef WD_RECORDS_H
+#define WD_RECORDS_H
+
+#include <stdint.h>
+
+#include "agent/dispatch.h"
+
+/* Counters since start: kernel side, then userland. */
+struct wd_totals {
+	uint64_t seen;         /* connects/listens/UDP destinations the probes saw */
+	uint64_t filtered;     /* dropped in the kernel by the filters */
+	uint64_t emitted;      /* records put in the ring buffer */
+	uint64_t ring_lost;    /* events lost: the ring buffer was full */
+	uint64_t proc_lost;    /* fork/exec/exit records lost (ancestry from /proc) */
+	uint64_t written;      /* lines the sink delivered */
+	uint64_t output_lost;  /* lines the sink could not deliver */
+	uint64_t malformed;    /* records that failed the checks */
+	uint64_t reloads;
+};
+
+/* What a start record says. */
+struct wd_start_info {
+	const char *version;
+	const char *variant;
+	const char *config;        /* path, or "<embedded>" */
+	const char *config_sha256; /* of the text(s) read */
+	int programs;
+	size_t processes;          /* known after seeding */
+};
+
+void wd_record_start(struct wd_dispatch *d, const struct wd_start_info *s);
+/* now - last, over interval_ns; also the process table and UDP sessions. */
+void wd_record_stats(struct wd_dispatch *d, const struct wd_totals *now,
+		     const struct wd_totals *last, int64_t interval_ns);
+/* count events lost, for reason ("ring_full", "output"). */
+void wd_record_lost(struct wd_dispatch *d, uint64_t count, const char *reason);
+void wd_record_stop(struct wd_dispatch *d, const char *reason,
+		    const struct wd_totals *t);
+
+#endif
