@@ -17,6 +17,10 @@
 #include "util/strings.h"
 #include "util/variant.h"
 
+#ifndef WD_VERSION
+#define WD_VERSION "0.0.0"
+#endif
+
 #define WD_PROC_ROOT "/proc"
 #define WD_PASSWD "/etc/passwd"
 #define DRAIN_INTERVAL_MS 100 /* an event on a quiet host waits at most this */
@@ -158,6 +162,20 @@ static int open_output(struct wd_agent *a)
 	return 0;
 }
 
+static void start_record(struct wd_agent *a, size_t seeded)
+{
+	struct wd_start_info si = {
+		.version = WD_VERSION,
+		.variant = wd_variant_name(a->loader.variant),
+		.config = a->cfg.source,
+		.config_sha256 = a->cfg.sha256,
+		.programs = a->loader.nprogs,
+		.processes = seeded,
+	};
+
+	wd_record_start(&a->dispatch, &si);
+}
+
 int wd_agent_start(struct wd_agent *a)
 {
 	size_t seeded;
@@ -185,37 +203,99 @@ int wd_agent_start(struct wd_agent *a)
 		a->loader.nprogs,
 		(long long)((wd_clock_ns(CLOCK_MONOTONIC) - a->t0) / 1000000), seeded,
 		a->cfg.source, wd_config_output(&a->cfg));
+	start_record(a, seeded);
 	wd_notify("READY=1");
+	wd_health_init(&a->health);
+	a->last_stats_ns = wd_clock_ns(CLOCK_MONOTONIC);
 	return 0;
+}
+
+/* Everything counted so far. */
+static void totals(struct wd_agent *a, struct wd_totals *t)
+{
+	const struct wd_dispatch *d = &a->dispatch;
+	struct wd_counters c;
+
+	if (wd_loader_counters(&a->loader, &c))
+		c = (struct wd_counters){ 0 };
+	*t = (struct wd_totals){
+		.seen = c.seen, .filtered = c.filtered, .emitted = c.emitted,
+		.ring_lost = c.dropped, .proc_lost = c.proc_dropped,
+		.written = d->sink.written, .output_lost = d->sink.failed,
+		.malformed = d->malformed, .reloads = a->reloads,
+	};
 }
 
 static void log_stats(struct wd_agent *a, const char *when)
 {
 	const struct wd_dispatch *d = &a->dispatch;
 	const struct wd_ptable *pt = &d->ptable;
-	struct wd_counters c;
+	struct wd_totals t;
 
-	if (wd_loader_counters(&a->loader, &c))
-		return;
+	totals(a, &t);
 	wd_info("%s: seen %llu, filtered %llu, emitted %llu, dropped %llu (ring full); "
 		"written %llu, output errors %llu, malformed %llu; process table %zu "
 		"(max %zu), evictions %llu, lineage breaks %llu, full %llu, "
 		"process records lost %llu, /proc reads %llu, shortened %llu",
-		when, (unsigned long long)c.seen, (unsigned long long)c.filtered,
-		(unsigned long long)c.emitted, (unsigned long long)c.dropped,
-		(unsigned long long)d->sink.written, (unsigned long long)d->sink_errors,
-		(unsigned long long)d->malformed, pt->count, pt->max,
+		when, (unsigned long long)t.seen, (unsigned long long)t.filtered,
+		(unsigned long long)t.emitted, (unsigned long long)t.ring_lost,
+		(unsigned long long)t.written, (unsigned long long)t.output_lost,
+		(unsigned long long)t.malformed, pt->count, pt->max,
 		(unsigned long long)pt->evictions, (unsigned long long)pt->lineage_breaks,
-		(unsigned long long)pt->full, (unsigned long long)c.proc_dropped,
+		(unsigned long long)pt->full, (unsigned long long)t.proc_lost,
 		(unsigned long long)pt->proc_reads,
 		(unsigned long long)d->enrich.shortened);
 }
 
+/*
+ * Losses become lost records as soon as they are known: the kernel's
+ * ring-full count after each drain, the sink's once it delivers again.
+ */
+static void account_losses(struct wd_agent *a, const struct wd_totals *t)
+{
+	if (t->ring_lost > a->ring_lost_told) {
+		wd_record_lost(&a->dispatch, t->ring_lost - a->ring_lost_told, "ring_full");
+		a->ring_lost_told = t->ring_lost;
+	}
+	if (t->output_lost > a->output_lost_told) {
+		wd_record_lost(&a->dispatch, t->output_lost - a->output_lost_told, "output");
+		a->output_lost_told = t->output_lost;
+	}
+}
+
+/* Every stats_interval: a stats record, STATUS= and the metrics file. */
+static void maybe_stats(struct wd_agent *a, const struct wd_totals *t, int64_t now)
+{
+	const struct wd_dispatch *d = &a->dispatch;
+	int64_t every = (int64_t)(a->cfg.stats_interval ? a->cfg.stats_interval : 60) *
+			WD_NS_PER_SEC;
+	int err;
+
+	if (now - a->last_stats_ns < every)
+		return;
+	if (a->cfg.stats_interval)
+		wd_record_stats(&a->dispatch, t, &a->last, now - a->last_stats_ns);
+	wd_health_status(t, d->ptable.count);
+	if (a->cfg.metrics_file &&
+	    (err = wd_metrics_write(a->cfg.metrics_file, t, d->ptable.count,
+				    d->udp.table.count)))
+		wd_warn("metrics_file %s: %s", a->cfg.metrics_file, strerror(-err));
+	a->last = *t;
+	a->last_stats_ns = now;
+}
+
 static void drain(struct wd_agent *a)
 {
+	int64_t now = wd_clock_ns(CLOCK_MONOTONIC);
+	struct wd_totals t;
+
 	wd_dispatch_refresh(&a->dispatch);
 	wd_loader_drain(&a->loader);
+	totals(a, &t);
+	account_losses(a, &t);
+	maybe_stats(a, &t, now);
 	wd_dispatch_tick(&a->dispatch);
+	wd_health_tick(&a->health, now);
 }
 
 /* A signal or the timer is ready: read it. true when the loop should stop. */
@@ -233,7 +313,10 @@ static bool on_fd(struct wd_agent *a, int fd)
 		return false;
 	if (si.ssi_signo == SIGUSR1)
 		log_stats(a, "stats");
-	return si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT;
+	if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
+		return false;
+	a->stop_reason = si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+	return true;
 }
 
 static int add_fd(int ep, int fd)
@@ -261,6 +344,7 @@ int wd_agent_run(struct wd_agent *a)
 
 		if (n < 0 && errno != EINTR) {
 			wd_err("epoll_wait: %s", strerror(errno));
+			a->stop_reason = "error";
 			ret = EX_OSERR;
 			break;
 		}
@@ -274,9 +358,15 @@ int wd_agent_run(struct wd_agent *a)
 
 void wd_agent_stop(struct wd_agent *a)
 {
+	struct wd_totals t;
+
 	if (a->loader.skel) {
 		wd_notify("STOPPING=1");
 		drain(a);
+		wd_dispatch_finish(&a->dispatch);
+		totals(a, &t);
+		account_losses(a, &t);
+		wd_record_stop(&a->dispatch, a->stop_reason ? a->stop_reason : "error", &t);
 		wd_dispatch_finish(&a->dispatch);
 		log_stats(a, "exit");
 	}

@@ -14,6 +14,8 @@
 #include <stdio.h>
 
 #include "agent/dispatch.h"
+#include "agent/health.h"
+#include "agent/records.h"
 #include "config/config.h"
 #include "config/filter.h"
 #include "loader/loader.h"
@@ -34,6 +36,13 @@ struct wd_agent {
 	struct wd_loader loader;
 	int sfd, tfd; /* signalfd, drain timerfd */
 	int64_t t0;   /* CLOCK_MONOTONIC at configure */
+	struct wd_health health;
+	struct wd_totals last;     /* at the last stats record */
+	int64_t last_stats_ns;     /* CLOCK_MONOTONIC of the last stats record */
+	uint64_t ring_lost_told;   /* losses already in lost records */
+	uint64_t output_lost_told;
+	uint64_t reloads;
+	const char *stop_reason;   /* for the stop record */
 };
 
 /* Load and check the configuration, apply the overrides, compile filters. */

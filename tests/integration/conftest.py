@@ -41,12 +41,14 @@ class Agent:
         self._buf = b""
         self.lines = []
 
-    def start(self, timeout=15):
+    def start(self, timeout=15, env=None, keep_notify=False):
+        """Start and wait for READY=1. keep_notify: the notify socket stays
+        open as self.notify (for WATCHDOG=1 and STATUS= messages)."""
         sock_path = os.path.join(self.tmp, "notify.sock")
         ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         ns.bind(sock_path)
         ns.settimeout(timeout)
-        env = {"NOTIFY_SOCKET": sock_path}
+        env = dict(env or {}, NOTIFY_SOCKET=sock_path)
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             self.prefix + [WHODUNIT] + (["-c", self.cfg] if self.cfg else [])
@@ -68,9 +70,12 @@ class Agent:
                         raise AssertionError("agent not ready: " + self.stderr())
                     continue
                 if "READY=1" in msg.split("\n"):
+                    if keep_notify:
+                        self.notify, ns = ns, None
                     return self
         finally:
-            ns.close()
+            if ns:
+                ns.close()
 
     def stderr(self):
         with open(self.stderr_path, "rb") as f:
@@ -90,6 +95,15 @@ class Agent:
             self.lines.append(raw)
 
     def events(self):
+        """The events so far (agent records left out: see records())."""
+        return [e for e in self.all_lines() if e.get("probe") != "agent"]
+
+    def records(self, event=None):
+        """The agent's own records ("probe": "agent"), of one kind if given."""
+        return [e for e in self.all_lines() if e.get("probe") == "agent"
+                and (event is None or e["event"] == event)]
+
+    def all_lines(self):
         self._read_new()
         return [json.loads(l) for l in self.lines]
 
