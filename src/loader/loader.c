@@ -297,6 +297,27 @@ static bool in_variant(const struct variant *v, const char *name)
 	return false;
 }
 
+/* Unused maps cost their preallocation at start: keep them minimal. */
+static int shrink_unused_maps(struct whodunit_bpf *skel, const struct variant *v,
+			      const struct wd_probe_opts *o)
+{
+	const struct {
+		struct bpf_map *map;
+		bool used;
+	} maps[] = {
+		{ skel->maps.wd_udp_dests, o->udp_session },
+		{ skel->maps.wd_udp_socks, o->udp_session },
+		{ skel->maps.wd_kprobe_args, o->tcp_connect && v->id == WD_VARIANT_KPROBE },
+		{ skel->maps.wd_conn_stash, o->tcp_connect && v->id == WD_VARIANT_TRACEPOINT },
+		{ skel->maps.wd_bind_stash, o->listen_udp },
+	};
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (!maps[i].used && bpf_map__set_max_entries(maps[i].map, 1))
+			return -EINVAL;
+	return 0;
+}
+
 static int try_variant(struct wd_probe *p, const struct variant *v,
 		       const struct wd_probe_opts *o, char *why, size_t whylen)
 {
@@ -328,12 +349,9 @@ static int try_variant(struct wd_probe *p, const struct variant *v,
 			 strerror(-err));
 		goto fail;
 	}
-	/* Unused maps cost their preallocation at start: keep them minimal. */
-	if (!o->udp_session &&
-	    (bpf_map__set_max_entries(skel->maps.wd_udp_dests, 1) ||
-	     bpf_map__set_max_entries(skel->maps.wd_udp_socks, 1))) {
+	if (shrink_unused_maps(skel, v, o)) {
 		err = -EINVAL;
-		snprintf(why, whylen, "udp_session maps: cannot resize");
+		snprintf(why, whylen, "unused maps: cannot resize");
 		goto fail;
 	}
 	err = size_filter_maps(skel, o->filters);
