@@ -21,7 +21,7 @@ override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) \
 DEPFLAGS = -MMD -MP
 # libbpf's BPF_PROG/BPF_KPROBE macros declare ctx and every argument.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
-	-Ivmlinux -Iinclude
+	-Ivmlinux -Iinclude -Ibpf
 STATIC_LIBS := -lbpf -lelf -lz -lzstd -lyaml
 LDSTATIC ?= -static
 # `make SAN=1 BUILD=build-san`: ASan + UBSan build (dynamic: ASan cannot be static).

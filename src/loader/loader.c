@@ -96,8 +96,29 @@ static void program_table(struct whodunit_bpf *s, enum wd_variant v,
 	memcpy(t, all, sizeof(all));
 }
 
-static int size_maps(struct whodunit_bpf *s, const struct wd_loader_opts *o,
-		     char *why, size_t whylen)
+/* Unused maps cost their preallocation at start: keep them minimal. */
+static int shrink_unused_maps(struct whodunit_bpf *s, enum wd_variant v,
+			      const struct wd_loader_opts *o)
+{
+	const struct {
+		struct bpf_map *map;
+		bool used;
+	} maps[] = {
+		{ s->maps.wd_udp_dests, o->udp_session },
+		{ s->maps.wd_udp_socks, o->udp_session },
+		{ s->maps.wd_kprobe_args, o->tcp_connect && v == WD_VARIANT_KPROBE },
+		{ s->maps.wd_conn_stash, o->tcp_connect && v == WD_VARIANT_TRACEPOINT },
+		{ s->maps.wd_bind_stash, o->listen_udp },
+	};
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (!maps[i].used && bpf_map__set_max_entries(maps[i].map, 1))
+			return -EINVAL;
+	return 0;
+}
+
+static int size_maps(struct whodunit_bpf *s, enum wd_variant v,
+		     const struct wd_loader_opts *o, char *why, size_t whylen)
 {
 	const struct wd_filter_maps *m = o->filters;
 	size_t nsets = m ? m->nsets : WD_NPROBES;
@@ -109,11 +130,8 @@ static int size_maps(struct whodunit_bpf *s, const struct wd_loader_opts *o,
 			 strerror(-err));
 		return err;
 	}
-	/* Unused maps cost their preallocation at start: keep them minimal. */
-	if (!o->udp_session &&
-	    (bpf_map__set_max_entries(s->maps.wd_udp_dests, 1) ||
-	     bpf_map__set_max_entries(s->maps.wd_udp_socks, 1))) {
-		snprintf(why, whylen, "udp_session maps: cannot resize");
+	if (shrink_unused_maps(s, v, o)) {
+		snprintf(why, whylen, "unused maps: cannot resize");
 		return -EINVAL;
 	}
 	err = bpf_map__set_max_entries(s->maps.wd_lpm4, wd_filter_capacity(m ? m->n4 : 0));
@@ -219,7 +237,7 @@ static int load(struct wd_loader *l, const struct wd_loader_opts *o,
 	s->rodata->wakeup_bytes = o->wakeup_bytes;
 	s->rodata->task_btf = task_btf_supported();
 	s->rodata->exclude_random_bind = o->exclude_random_bind;
-	err = size_maps(s, o, why, whylen);
+	err = size_maps(s, l->variant, o, why, whylen);
 	if (err)
 		return err;
 	if (o->listen_tcp || o->listen_udp ||
