@@ -25,7 +25,7 @@
 #endif
 
 /* Probes with filters: the first byte of every LPM key, the index of the
- * probe's global port set and of its wd_filter_cfg entry. */
+ * probe's wd_filter_cfg entry (in filter generation 0, see WD_FILTER_SLOT). */
 enum wd_probe_id {
 	WD_PROBE_TCP_CONNECT = 0,
 	WD_PROBE_NET_LISTEN = 1,
@@ -81,11 +81,24 @@ struct wd_lpm6_key {
 	__u8 addr[16];
 };
 
-/* Single entry of the wd_filter_cfg array map. */
+/*
+ * Entry of the wd_filter_cfg array map, one per probe and filter
+ * generation (see WD_FILTER_SLOT).
+ */
 struct wd_filter_cfg {
 	__u32 global_mode; /* enum wd_global_mode */
-	__u32 _pad;
+	__u32 global_set;  /* index of the probe's global port set in wd_portsets */
 };
+
+/*
+ * Filter generations: a reload writes a whole new filter set beside the one
+ * in use, then switches one index (filter_gen) that each event reads once,
+ * so no connect is judged by a half-written set. A probe's rules in
+ * generation g carry the slot g * WD_NPROBES + probe in their key's probe
+ * byte, and its wd_filter_cfg entry sits at that slot.
+ */
+#define WD_FILTER_GENS 2
+#define WD_FILTER_SLOT(gen, probe) ((gen) * WD_NPROBES + (probe))
 
 _Static_assert(sizeof(struct wd_rule) == 8, "wd_rule ABI");
 _Static_assert(sizeof(struct wd_portset) == 8192, "wd_portset ABI");

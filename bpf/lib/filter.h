@@ -34,10 +34,16 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, WD_NPROBES);
+	__uint(max_entries, WD_FILTER_GENS * WD_NPROBES);
 	__type(key, __u32);
 	__type(value, struct wd_filter_cfg);
 } wd_filter_cfg SEC(".maps");
+
+/*
+ * The filter generation in use (wd_filter.h): userland writes a whole new
+ * set beside it, then stores the new index here. Read once per event.
+ */
+volatile __u32 filter_gen;
 
 /*
  * The config's verdict on an address and port (wd_filter.h defines it). A
@@ -49,23 +55,24 @@ static __always_inline int filter_drops(__u8 probe, __u16 family,
 	const struct wd_portset *set = NULL;
 	const struct wd_filter_cfg *cfg;
 	const struct wd_rule *rule;
-	__u32 idx = probe;
+	__u32 slot = WD_FILTER_SLOT(filter_gen & 1, probe), idx;
 
-	cfg = bpf_map_lookup_elem(&wd_filter_cfg, &idx);
+	cfg = bpf_map_lookup_elem(&wd_filter_cfg, &slot);
 	if (cfg && cfg->global_mode != WD_GLOBAL_NONE) {
+		idx = cfg->global_set;
 		set = bpf_map_lookup_elem(&wd_portsets, &idx);
 		if (wd_global_drops(cfg->global_mode, set, port))
 			return 1;
 	}
 	if (family == AF_INET || wd_is_v4mapped(addr)) {
 		struct wd_lpm4_key k = { .prefixlen = WD_LPM_PROBE_BITS + 32,
-					 .probe = probe };
+					 .probe = (__u8)slot };
 
 		__builtin_memcpy(k.addr, family == AF_INET ? addr : addr + 12, 4);
 		rule = bpf_map_lookup_elem(&wd_lpm4, &k);
 	} else {
 		struct wd_lpm6_key k = { .prefixlen = WD_LPM_PROBE_BITS + 128,
-					 .probe = probe };
+					 .probe = (__u8)slot };
 
 		__builtin_memcpy(k.addr, addr, 16);
 		rule = bpf_map_lookup_elem(&wd_lpm6, &k);

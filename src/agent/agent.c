@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/watch.h"
 #include "loader/host.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -25,63 +26,27 @@
 #define WD_PASSWD "/etc/passwd"
 #define DRAIN_INTERVAL_MS 100 /* an event on a quiet host waits at most this */
 #define WAKEUP_BYTES (64 * 1024) /* per CPU, between forced ring wakeups */
-
-static int load_config(struct wd_config *cfg, const char *path)
-{
-	char err[WD_ERR_LEN];
-	int ret;
-
-	wd_config_init(cfg);
-	if (path)
-		ret = wd_config_load(cfg, path, err, sizeof(err));
-	else
-		ret = wd_config_parse(cfg, "<embedded>", wd_default_config,
-				      wd_default_config_len, err, sizeof(err));
-	if (ret == 0)
-		return 0;
-	wd_err("%s", err);
-	return ret == -EINVAL ? EX_CONFIG : EX_NOINPUT;
-}
-
-static int set_output_override(struct wd_config *cfg, const char *spec)
-{
-	struct wd_sink check = { 0 };
-	int err = wd_sink_parse(&check, spec);
-
-	free(check.path);
-	if (!err)
-		err = wd_set_str(&cfg->output, spec);
-	if (err)
-		fprintf(stderr, "whodunit: --output: '%s' is not syslog, stdout or "
-				"file:PATH\n", spec);
-	return err;
-}
+#define WATCH_SETTLE_NS (200 * 1000000LL) /* quiet time before a watch reload */
 
 int wd_agent_configure(struct wd_agent *a, const struct wd_agent_opts *o)
 {
-	char why[1024];
-	int ret, err;
+	char why[WD_ERR_LEN + 64];
+	int err;
 
-	*a = (struct wd_agent){ .opts = *o, .sfd = -1, .tfd = -1,
+	*a = (struct wd_agent){ .opts = *o, .sfd = -1, .tfd = -1, .ifd = -1, .ep = -1,
 				.t0 = wd_clock_ns(CLOCK_MONOTONIC) };
 	wd_loader_init(&a->loader);
-	ret = load_config(&a->cfg, o->config);
-	if (ret)
-		return ret;
-	if (o->output && set_output_override(&a->cfg, o->output))
+	err = wd_agent_prepare(o, &a->cfg, &a->filters, why, sizeof(why));
+	if (!err)
+		return 0;
+	if (err == -EUSERS) { /* the command line's fault */
+		fprintf(stderr, "whodunit: %s\n", why);
 		return EX_USAGE;
-	if (!a->cfg.tcp_connect.enabled && !a->cfg.net_listen.enabled &&
-	    !a->cfg.udp_session.enabled) {
-		wd_err("%s: no probe is configured (add tcp_connect, net_listen or "
-		       "udp_session)", a->cfg.source);
+	}
+	wd_err("%s", why);
+	if (err == -EINVAL || err == -E2BIG)
 		return EX_CONFIG;
-	}
-	err = wd_filter_compile(&a->cfg, &a->filters, why, sizeof(why));
-	if (err) {
-		wd_err("%s: %s", a->cfg.source, why);
-		return err == -E2BIG ? EX_CONFIG : EX_OSERR;
-	}
-	return 0;
+	return err == -ENOMEM ? EX_OSERR : EX_NOINPUT;
 }
 
 /* Signals and the drain timer as descriptors for the loop. */
@@ -108,18 +73,12 @@ static int open_loop_fds(struct wd_agent *a)
 	return 0;
 }
 
-static enum wd_variant wanted_variant(const struct wd_agent *a)
+void wd_agent_loader_opts(const struct wd_agent *a, const struct wd_config *c,
+			  struct wd_loader_opts *lo)
 {
-	if (a->opts.variant)
-		return (enum wd_variant)wd_variant_parse(a->opts.variant);
-	return a->cfg.variant;
-}
-
-static int start_loader(struct wd_agent *a)
-{
-	const struct wd_config *c = &a->cfg;
-	struct wd_loader_opts lo = {
-		.variant = wanted_variant(a),
+	*lo = (struct wd_loader_opts){
+		.variant = a->opts.variant ?
+			(enum wd_variant)wd_variant_parse(a->opts.variant) : c->variant,
 		.btf_path = a->opts.btf,
 		.ring_bytes = c->ring_buffer_bytes,
 		.wakeup_bytes = WAKEUP_BYTES,
@@ -130,10 +89,16 @@ static int start_loader(struct wd_agent *a)
 		.exclude_random_bind = c->net_listen.exclude_random_bind,
 		.udp_session = c->udp_session.enabled,
 		.on_record = wd_dispatch_record,
-		.ctx = &a->dispatch,
+		.ctx = (void *)&a->dispatch,
 	};
+}
+
+static int start_loader(struct wd_agent *a)
+{
+	struct wd_loader_opts lo;
 	char why[1024];
 
+	wd_agent_loader_opts(a, &a->cfg, &lo);
 	a->dispatch.udp.take = wd_loader_udp_take;
 	a->dispatch.udp.take_ctx = &a->loader;
 	if (wd_loader_start(&a->loader, &lo, why, sizeof(why))) {
@@ -204,9 +169,10 @@ int wd_agent_start(struct wd_agent *a)
 		(long long)((wd_clock_ns(CLOCK_MONOTONIC) - a->t0) / 1000000), seeded,
 		a->cfg.source, wd_config_output(&a->cfg));
 	start_record(a, seeded);
-	wd_notify("READY=1");
 	wd_health_init(&a->health);
+	wd_agent_watch(a); /* before READY: an edit right after it is seen */
 	a->last_stats_ns = wd_clock_ns(CLOCK_MONOTONIC);
+	wd_notify("READY=1");
 	return 0;
 }
 
@@ -291,6 +257,10 @@ static void drain(struct wd_agent *a)
 
 	wd_dispatch_refresh(&a->dispatch);
 	wd_loader_drain(&a->loader);
+	if (a->reload_at_ns && now >= a->reload_at_ns) {
+		wd_agent_reload(a, a->reload_trigger);
+		a->reload_at_ns = 0;
+	}
 	totals(a, &t);
 	account_losses(a, &t);
 	maybe_stats(a, &t, now);
@@ -301,9 +271,18 @@ static void drain(struct wd_agent *a)
 /* A signal or the timer is ready: read it. true when the loop should stop. */
 static bool on_fd(struct wd_agent *a, int fd)
 {
+	int64_t now = wd_clock_ns(CLOCK_MONOTONIC);
 	struct signalfd_siginfo si;
 	uint64_t ticks;
 
+	if (fd == a->ifd) {
+		/* editors write in steps: reload once the files are quiet */
+		if (wd_watch_changed(a->ifd, a->cfg.files, a->cfg.nfiles)) {
+			a->reload_at_ns = now + WATCH_SETTLE_NS;
+			a->reload_trigger = "watch";
+		}
+		return false;
+	}
 	if (fd == a->tfd) {
 		if (read(a->tfd, &ticks, sizeof(ticks)) < 0)
 			wd_debug("timerfd: %s", strerror(errno));
@@ -313,6 +292,10 @@ static bool on_fd(struct wd_agent *a, int fd)
 		return false;
 	if (si.ssi_signo == SIGUSR1)
 		log_stats(a, "stats");
+	if (si.ssi_signo == SIGHUP) {
+		a->reload_at_ns = now;
+		a->reload_trigger = "SIGHUP";
+	}
 	if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
 		return false;
 	a->stop_reason = si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
@@ -326,21 +309,37 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+void wd_agent_watch(struct wd_agent *a)
+{
+	if (a->ifd >= 0)
+		close(a->ifd); /* (which takes it out of the epoll set) */
+	a->ifd = -1;
+	if (!a->cfg.watch_config || !a->opts.config)
+		return;
+	a->ifd = wd_watch_open(a->cfg.files, a->cfg.nfiles);
+	if (a->ifd < 0) {
+		wd_warn("watch_config: %s: changes are not noticed", strerror(-a->ifd));
+		a->ifd = -1;
+	} else if (a->ep >= 0 && add_fd(a->ep, a->ifd)) {
+		wd_warn("watch_config: epoll: %s", strerror(errno));
+	}
+}
+
 int wd_agent_run(struct wd_agent *a)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC), ret = 0;
+	int ret = 0;
 	bool stop = false;
 
-	if (ep < 0 || add_fd(ep, a->sfd) || add_fd(ep, a->tfd) ||
-	    add_fd(ep, wd_loader_fd(&a->loader))) {
+	a->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (a->ep < 0 || add_fd(a->ep, a->sfd) || add_fd(a->ep, a->tfd) ||
+	    add_fd(a->ep, wd_loader_fd(&a->loader)) ||
+	    (a->ifd >= 0 && add_fd(a->ep, a->ifd))) {
 		wd_err("epoll: %s", strerror(errno));
-		if (ep >= 0)
-			close(ep);
 		return EX_OSERR;
 	}
 	while (!stop) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, -1);
+		int n = epoll_wait(a->ep, evs, 4, -1);
 
 		if (n < 0 && errno != EINTR) {
 			wd_err("epoll_wait: %s", strerror(errno));
@@ -352,7 +351,6 @@ int wd_agent_run(struct wd_agent *a)
 			stop |= on_fd(a, evs[i].data.fd);
 		drain(a);
 	}
-	close(ep);
 	return ret;
 }
 
@@ -375,6 +373,10 @@ void wd_agent_stop(struct wd_agent *a)
 		close(a->sfd);
 	if (a->tfd >= 0)
 		close(a->tfd);
+	if (a->ifd >= 0)
+		close(a->ifd);
+	if (a->ep >= 0)
+		close(a->ep);
 	wd_dispatch_free(&a->dispatch);
 	wd_filter_maps_free(&a->filters);
 	wd_config_free(&a->cfg);

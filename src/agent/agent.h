@@ -35,6 +35,10 @@ struct wd_agent {
 	struct wd_dispatch dispatch;
 	struct wd_loader loader;
 	int sfd, tfd; /* signalfd, drain timerfd */
+	int ifd;      /* inotify on the config files (watch_config), or -1 */
+	int ep;       /* the loop's epoll set, or -1 */
+	int64_t reload_at_ns;       /* reload at the first drain from then; 0: no */
+	const char *reload_trigger; /* "SIGHUP" or "watch" */
 	int64_t t0;   /* CLOCK_MONOTONIC at configure */
 	struct wd_health health;
 	struct wd_totals last;     /* at the last stats record */
@@ -49,8 +53,27 @@ struct wd_agent {
 int wd_agent_configure(struct wd_agent *a, const struct wd_agent_opts *o);
 /* Open the output, load and attach the programs, seed, notify READY=1. */
 int wd_agent_start(struct wd_agent *a);
-/* Until SIGTERM or SIGINT. */
+/* Until SIGTERM or SIGINT; SIGHUP reloads. */
 int wd_agent_run(struct wd_agent *a);
+/*
+ * Read the configuration o names, apply the command line's overrides and
+ * compile the filters. 0; -EINVAL or -E2BIG (bad config), -EUSERS (bad
+ * command line), -errno (unreadable): why says which file, line and what.
+ * cfg and f are to be freed either way.
+ */
+int wd_agent_prepare(const struct wd_agent_opts *o, struct wd_config *cfg,
+		     struct wd_filter_maps *f, char *why, size_t len);
+/*
+ * Read the configuration again and apply it, or keep the running one if it
+ * is bad; a reload record says which. The output is reopened either way
+ * (logrotate). trigger: "SIGHUP" or "watch".
+ */
+void wd_agent_reload(struct wd_agent *a, const char *trigger);
+/* The loader's options for configuration c (reload.c uses it too). */
+void wd_agent_loader_opts(const struct wd_agent *a, const struct wd_config *c,
+			  struct wd_loader_opts *lo);
+/* watch_config: (re)arm inotify on the files the config was read from. */
+void wd_agent_watch(struct wd_agent *a);
 /* Last drain and stats (if started), then release everything. */
 void wd_agent_stop(struct wd_agent *a);
 

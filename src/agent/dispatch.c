@@ -32,6 +32,58 @@ static int sink_setup(struct wd_sink *s, const struct wd_config *cfg)
 	return 0;
 }
 
+int wd_dispatch_open_sink(const struct wd_config *cfg, struct wd_sink *s)
+{
+	int err = sink_setup(s, cfg);
+
+	if (!err)
+		err = wd_sink_open(s);
+	if (err) {
+		wd_sink_close(s);
+		*s = (struct wd_sink){ .fd = -1 };
+	}
+	return err;
+}
+
+void wd_dispatch_replace_sink(struct wd_dispatch *d, struct wd_sink *s)
+{
+	uint64_t written = d->sink.written, failed = d->sink.failed;
+
+	wd_sink_close(&d->sink);
+	d->sink = *s;
+	/* the counters go on across sinks */
+	d->sink.written += written;
+	d->sink.failed += failed;
+	*s = (struct wd_sink){ .fd = -1 };
+	wd_dispatch_settings(d);
+}
+
+void wd_dispatch_reopen(struct wd_dispatch *d)
+{
+	struct wd_sink s;
+
+	if (d->sink.kind != WD_SINK_FILE || wd_dispatch_open_sink(d->cfg, &s))
+		return;
+	wd_dispatch_replace_sink(d, &s);
+}
+
+void wd_dispatch_settings(struct wd_dispatch *d)
+{
+	const struct wd_config *cfg = d->cfg;
+	const struct wd_probe_config *nl = &cfg->net_listen;
+
+	d->enrich.max_bytes = cfg->max_event_size;
+	/* rsyslog's default message size is 8 KiB; files take any length. */
+	if (cfg->max_event_size == WD_MAX_EVENT_UNSET)
+		d->enrich.max_bytes = d->sink.kind == WD_SINK_SYSLOG ? WD_SYSLOG_MAX_EVENT : 0;
+	d->udp.max_ns = (uint64_t)cfg->udp_session.session_max_duration * 1000000000ull;
+	d->udp.emit_first = cfg->udp_session.emit_on_first_datagram;
+	if (!nl->enabled || !nl->snapshot_periodicity)
+		d->next_snapshot_ns = 0;
+	else if (!d->next_snapshot_ns)
+		d->next_snapshot_ns = 1; /* the first one at once */
+}
+
 int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 		     const struct wd_filter_maps *filters, const char *proc_root,
 		     const char *passwd)
@@ -51,17 +103,9 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 	if (err)
 		return err;
 	d->enrich = (struct wd_enrich){ .ptable = &d->ptable, .users = &d->users,
-					.lineage = &d->lineage,
-					.max_bytes = cfg->max_event_size };
-	/* rsyslog's default message size is 8 KiB; files take any length. */
-	if (cfg->max_event_size == WD_MAX_EVENT_UNSET)
-		d->enrich.max_bytes = d->sink.kind == WD_SINK_SYSLOG ? WD_SYSLOG_MAX_EVENT : 0;
-	wd_udp_sessions_init(&d->udp, WD_UDP_SESSIONS_MAX,
-			     cfg->udp_session.session_max_duration,
-			     cfg->udp_session.emit_on_first_datagram, &d->enrich,
-			     wd_dispatch_emit, d);
-	if (cfg->net_listen.enabled && cfg->net_listen.snapshot_periodicity)
-		d->next_snapshot_ns = 1; /* the first one at once */
+					.lineage = &d->lineage };
+	wd_udp_sessions_init(&d->udp, WD_UDP_SESSIONS_MAX, &d->enrich, wd_dispatch_emit, d);
+	wd_dispatch_settings(d);
 	return 0;
 }
 

@@ -45,6 +45,15 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 		     const char *passwd);
 void wd_dispatch_free(struct wd_dispatch *d);
 
+/* A sink as cfg describes it, opened. 0 or -errno. */
+int wd_dispatch_open_sink(const struct wd_config *cfg, struct wd_sink *s);
+/* Use s from now on (the old sink is flushed and closed). */
+void wd_dispatch_replace_sink(struct wd_dispatch *d, struct wd_sink *s);
+/* Reopen the output (a file sink's path after logrotate moved it). */
+void wd_dispatch_reopen(struct wd_dispatch *d);
+/* After the config changed in place: what the dispatch derives from it. */
+void wd_dispatch_settings(struct wd_dispatch *d);
+
 /* One ring-buffer record (a wd_record_fn). Always 0. */
 int wd_dispatch_record(void *ctx, void *data, size_t size);
 /* Hand a finished line (no newline) to the sink (a wd_emit_fn). */

@@ -107,6 +107,33 @@ void wd_record_lost(struct wd_dispatch *d, uint64_t count, const char *reason)
 	finish(d, b);
 }
 
+static void put_names(struct wd_buf *b, const char *key, const char *const *v, size_t n)
+{
+	wd_json_key(b, key, false);
+	wd_buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			wd_buf_putc(b, ',');
+		wd_json_str(b, v[i], strlen(v[i]));
+	}
+	wd_buf_putc(b, ']');
+}
+
+void wd_record_reload(struct wd_dispatch *d, const struct wd_reload_info *r)
+{
+	struct wd_buf *b = head(d, "reload");
+
+	wd_buf_puts(b, r->ok ? ",\"ok\":true" : ",\"ok\":false");
+	put_str(b, "trigger", r->trigger);
+	if (!r->ok)
+		put_str(b, "error", r->error);
+	put_str(b, "config_sha256", r->config_sha256);
+	put_names(b, "changed", r->changed, r->nchanged);
+	put_names(b, "pending_restart", r->pending, r->npending);
+	wd_buf_printf(b, ",\"ms\":%.1f", r->ms);
+	finish(d, b);
+}
+
 void wd_record_stop(struct wd_dispatch *d, const char *reason, const struct wd_totals *t)
 {
 	struct wd_buf *b = head(d, "stop");

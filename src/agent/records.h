@@ -9,6 +9,8 @@
 #ifndef WD_RECORDS_H
 #define WD_RECORDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "agent/dispatch.h"
@@ -42,6 +44,20 @@ void wd_record_stats(struct wd_dispatch *d, const struct wd_totals *now,
 		     const struct wd_totals *last, int64_t interval_ns);
 /* count events lost, for reason ("ring_full", "output"). */
 void wd_record_lost(struct wd_dispatch *d, uint64_t count, const char *reason);
+/* What a reload record says. */
+struct wd_reload_info {
+	bool ok;
+	const char *trigger;       /* "SIGHUP" or "watch" */
+	const char *error;         /* ok false: file:line:col: what */
+	const char *config_sha256; /* of the configuration running now */
+	const char *const *changed; /* settings applied */
+	size_t nchanged;
+	const char *const *pending; /* settings that wait for a restart */
+	size_t npending;
+	double ms;                 /* how long the reload took */
+};
+
+void wd_record_reload(struct wd_dispatch *d, const struct wd_reload_info *r);
 void wd_record_stop(struct wd_dispatch *d, const char *reason,
 		    const struct wd_totals *t);
 

@@ -141,13 +141,10 @@ void wd_udp_remove(struct wd_udp_table *t, struct wd_udp_session *s)
 	session_free(s);
 }
 
-void wd_udp_sessions_init(struct wd_udp_sessions *u, size_t max,
-			  uint32_t max_duration_s, bool emit_first,
-			  struct wd_enrich *en, wd_emit_fn emit, void *emit_ctx)
+void wd_udp_sessions_init(struct wd_udp_sessions *u, size_t max, struct wd_enrich *en,
+			  wd_emit_fn emit, void *emit_ctx)
 {
-	*u = (struct wd_udp_sessions){ .enrich = en, .emit = emit, .emit_ctx = emit_ctx,
-				       .max_ns = (uint64_t)max_duration_s * 1000000000ull,
-				       .emit_first = emit_first };
+	*u = (struct wd_udp_sessions){ .enrich = en, .emit = emit, .emit_ctx = emit_ctx };
 	wd_udp_init(&u->table, max);
 }
 

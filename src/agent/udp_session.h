@@ -81,10 +81,9 @@ struct wd_udp_sessions {
 	struct wd_buf common, line; /* scratch */
 };
 
-/* Sessions of at most max sockets, with udp_session's settings pc. */
-void wd_udp_sessions_init(struct wd_udp_sessions *u, size_t max,
-			  uint32_t max_duration_s, bool emit_first,
-			  struct wd_enrich *en, wd_emit_fn emit, void *emit_ctx);
+/* Sessions of at most max sockets (the caller sets max_ns and emit_first). */
+void wd_udp_sessions_init(struct wd_udp_sessions *u, size_t max, struct wd_enrich *en,
+			  wd_emit_fn emit, void *emit_ctx);
 void wd_udp_sessions_free(struct wd_udp_sessions *u);
 /* A socket's first datagram to a destination (WD_EV_UDP_DEST). */
 void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e);

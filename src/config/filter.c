@@ -15,15 +15,6 @@ void wd_filter_maps_free(struct wd_filter_maps *m)
 	*m = (struct wd_filter_maps){ 0 };
 }
 
-uint32_t wd_filter_capacity(size_t n)
-{
-	uint32_t cap = 64;
-
-	while (cap < 2 * n && cap < 2 * WD_MAX_RULES)
-		cap <<= 1;
-	return cap;
-}
-
 static void fill_set(struct wd_portset *s, const struct wd_port_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -92,6 +83,7 @@ int wd_filter_compile(const struct wd_config *cfg, struct wd_filter_maps *m,
 			m->cfg[probe].global_mode = WD_GLOBAL_EXCLUDE;
 			global = &pc->excludeports;
 		}
+		m->cfg[probe].global_set = (uint32_t)probe;
 		if (global)
 			fill_set(&m->sets[probe], global);
 		for (size_t i = 0; i < pc->nfilters; i++) {
@@ -142,7 +134,8 @@ bool wd_filter_drops(const struct wd_filter_maps *m, int probe, int family,
 	int bestlen = -1;
 
 	if (m->cfg[probe].global_mode != WD_GLOBAL_NONE &&
-	    wd_global_drops(m->cfg[probe].global_mode, &m->sets[probe], port))
+	    wd_global_drops(m->cfg[probe].global_mode, &m->sets[m->cfg[probe].global_set],
+			    port))
 		return true;
 	if (family == AF_INET6 && wd_is_v4mapped(addr)) {
 		family = AF_INET;

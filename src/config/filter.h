@@ -34,7 +34,7 @@ struct wd_filter_maps {
 	size_t n4;
 	struct wd_lpm6_entry *v6;
 	size_t n6;
-	struct wd_portset *sets; /* sets[probe]: that probe's global set */
+	struct wd_portset *sets; /* sets[cfg[probe].global_set]: a probe's global set */
 	size_t nsets;
 	struct wd_filter_cfg cfg[WD_NPROBES];
 };
@@ -48,8 +48,6 @@ int wd_filter_compile(const struct wd_config *cfg, struct wd_filter_maps *m,
 /* The configuration of a probe, by id. */
 const struct wd_probe_config *wd_probe_config(const struct wd_config *cfg, int probe);
 void wd_filter_maps_free(struct wd_filter_maps *m);
-/* Capacity to give a map for n entries: room for a reload to grow. */
-uint32_t wd_filter_capacity(size_t n);
 /* Would the kernel drop this probe's event for addr:port? (longest prefix) */
 bool wd_filter_drops(const struct wd_filter_maps *m, int probe, int family,
 		     const uint8_t *addr, uint16_t port);

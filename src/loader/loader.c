@@ -117,9 +117,10 @@ static int shrink_unused_maps(struct whodunit_bpf *s, enum wd_variant v,
 	return 0;
 }
 
-static int size_maps(struct whodunit_bpf *s, enum wd_variant v,
-		     const struct wd_loader_opts *o, char *why, size_t whylen)
+static int size_maps(struct wd_loader *l, const struct wd_loader_opts *o,
+		     char *why, size_t whylen)
 {
+	struct whodunit_bpf *s = l->skel;
 	const struct wd_filter_maps *m = o->filters;
 	size_t nsets = m ? m->nsets : WD_NPROBES;
 	int err;
@@ -130,41 +131,25 @@ static int size_maps(struct whodunit_bpf *s, enum wd_variant v,
 			 strerror(-err));
 		return err;
 	}
-	if (shrink_unused_maps(s, v, o)) {
+	if (shrink_unused_maps(s, l->variant, o)) {
 		snprintf(why, whylen, "unused maps: cannot resize");
 		return -EINVAL;
 	}
-	err = bpf_map__set_max_entries(s->maps.wd_lpm4, wd_filter_capacity(m ? m->n4 : 0));
+	/* Tries take memory per rule only: room for two full generations. */
+	err = bpf_map__set_max_entries(s->maps.wd_lpm4, WD_FILTER_GENS * WD_MAX_RULES);
 	if (!err)
-		err = bpf_map__set_max_entries(s->maps.wd_lpm6,
-					       wd_filter_capacity(m ? m->n6 : 0));
+		err = bpf_map__set_max_entries(s->maps.wd_lpm6, WD_FILTER_GENS * WD_MAX_RULES);
+	/* Port sets are preallocated (8 KiB each): twice today's per generation. */
+	l->sets_half = (uint32_t)(2 * nsets > 16 ? 2 * nsets : 16);
 	if (!err)
 		err = bpf_map__set_max_entries(s->maps.wd_portsets,
-					       (__u32)(2 * nsets > 4 ? 2 * nsets : 4));
+					       WD_FILTER_GENS * l->sets_half);
+	if (!err)
+		err = bpf_map__set_max_entries(s->maps.wd_filter_cfg,
+					       WD_FILTER_GENS * WD_NPROBES);
 	if (err)
 		snprintf(why, whylen, "filter maps: %s", strerror(-err));
 	return err;
-}
-
-static int fill_filters(struct whodunit_bpf *s, const struct wd_filter_maps *m)
-{
-	int fd4 = bpf_map__fd(s->maps.wd_lpm4), fd6 = bpf_map__fd(s->maps.wd_lpm6);
-	int fds = bpf_map__fd(s->maps.wd_portsets);
-	int fdc = bpf_map__fd(s->maps.wd_filter_cfg);
-
-	for (size_t i = 0; i < m->n4; i++)
-		if (bpf_map_update_elem(fd4, &m->v4[i].key, &m->v4[i].val, BPF_ANY))
-			return -errno;
-	for (size_t i = 0; i < m->n6; i++)
-		if (bpf_map_update_elem(fd6, &m->v6[i].key, &m->v6[i].val, BPF_ANY))
-			return -errno;
-	for (__u32 i = 0; i < m->nsets; i++)
-		if (bpf_map_update_elem(fds, &i, &m->sets[i], BPF_ANY))
-			return -errno;
-	for (__u32 i = 0; i < WD_NPROBES; i++)
-		if (bpf_map_update_elem(fdc, &i, &m->cfg[i], BPF_ANY))
-			return -errno;
-	return 0;
 }
 
 /* Attach every program the load wanted, each where its section says. */
@@ -215,6 +200,42 @@ static int attach_kretprobe_v6(struct wd_loader *l, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Attach what o wants and is loaded, detach what it does not want. Programs
+ * o wants that were not loaded at start stay off: *unloaded says so.
+ */
+int wd_loader_set_probes(struct wd_loader *l, const struct wd_loader_opts *o,
+			 bool *unloaded, char *why, size_t whylen)
+{
+	struct prog_ref t[WD_NPROGS];
+	int err = 0;
+
+	*unloaded = false;
+	program_table(l->skel, l->variant, o, t);
+	for (size_t i = 0; i < WD_NPROGS; i++) {
+		bool loaded = bpf_program__autoload(t[i].prog);
+
+		if (t[i].want && !loaded)
+			*unloaded = true;
+		if (!t[i].want && *t[i].link) {
+			bpf_link__destroy(*t[i].link);
+			*t[i].link = NULL;
+			l->nprogs--;
+		}
+		t[i].want = t[i].want && loaded && !*t[i].link;
+	}
+	if (l->variant == WD_VARIANT_KPROBE && !o->tcp_connect && l->kretprobe_v6) {
+		bpf_link__destroy(l->kretprobe_v6);
+		l->kretprobe_v6 = NULL;
+		l->nprogs--;
+	}
+	err = attach(l, t, why, whylen);
+	if (!err && l->variant == WD_VARIANT_KPROBE && o->tcp_connect && !l->kretprobe_v6 &&
+	    bpf_program__autoload(l->skel->progs.wd_kretprobe_tcp_connect))
+		err = attach_kretprobe_v6(l, why, whylen);
+	return err;
+}
+
 /* Open and load the skeleton with the programs and sizes this start wants. */
 static int load(struct wd_loader *l, const struct wd_loader_opts *o,
 		struct prog_ref *t, char *why, size_t whylen)
@@ -237,7 +258,7 @@ static int load(struct wd_loader *l, const struct wd_loader_opts *o,
 	s->rodata->wakeup_bytes = o->wakeup_bytes;
 	s->rodata->task_btf = task_btf_supported();
 	s->rodata->exclude_random_bind = o->exclude_random_bind;
-	err = size_maps(s, l->variant, o, why, whylen);
+	err = size_maps(l, o, why, whylen);
 	if (err)
 		return err;
 	if (o->listen_tcp || o->listen_udp ||
@@ -265,7 +286,7 @@ static int try_variant(struct wd_loader *l, const struct variant *v,
 	l->variant = v->id;
 	err = load(l, o, t, why, whylen);
 	/* Filters are in place before the first event can fire. */
-	if (!err && o->filters && (err = fill_filters(l->skel, o->filters)))
+	if (!err && o->filters && (err = wd_loader_fill_filters(l, o->filters)))
 		snprintf(why, whylen, "filter maps: %s", strerror(-err));
 	if (!err)
 		err = attach(l, t, why, whylen);
@@ -380,6 +401,7 @@ void wd_loader_stop(struct wd_loader *l)
 	bpf_link__destroy(l->kretprobe_v6);
 	ring_buffer__free(l->rb);
 	whodunit_bpf__destroy(l->skel);
+	wd_loader_free_filters(l);
 	if (l->cgroup_fd >= 0)
 		close(l->cgroup_fd);
 	wd_loader_init(l);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "wd_abi.h"
+#include "wd_filter.h"
 
 struct whodunit_bpf;
 struct ring_buffer;
@@ -36,6 +37,14 @@ struct wd_loader_opts {
 	void *ctx;
 };
 
+/* The LPM keys one filter generation was written with (to delete them). */
+struct wd_filter_keys {
+	struct wd_lpm4_key *v4;
+	size_t n4;
+	struct wd_lpm6_key *v6;
+	size_t n6;
+};
+
 struct wd_loader {
 	struct whodunit_bpf *skel;
 	struct ring_buffer *rb;
@@ -43,6 +52,9 @@ struct wd_loader {
 	int nprogs;                  /* programs attached */
 	struct bpf_link *kretprobe_v6; /* kprobe: the kretprobe's second attachment */
 	int cgroup_fd;               /* cgroup v2 root the udp_session programs sit on */
+	unsigned int gen;            /* the filter generation in use */
+	uint32_t sets_half;          /* port sets a generation may use */
+	struct wd_filter_keys keys[WD_FILTER_GENS];
 };
 
 /* A loader that holds nothing (wd_loader_stop() on it is a no-op). */
@@ -54,11 +66,29 @@ void wd_loader_init(struct wd_loader *l);
 int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
 		    char *why, size_t whylen);
 /*
+ * At a reload: attach the programs o wants that are loaded and detached,
+ * detach those it does not want. *unloaded: o wants programs that were not
+ * loaded at start (they wait for a restart). 0 or -errno (why says).
+ */
+int wd_loader_set_probes(struct wd_loader *l, const struct wd_loader_opts *o,
+			 bool *unloaded, char *why, size_t whylen);
+/*
  * udp_session: take (read and delete) the kernel's counters of one
  * destination of a socket. 0, or -ENOENT when there are none. ctx is the
  * struct wd_loader (a wd_udp_take_fn).
  */
 int wd_loader_udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v);
+/*
+ * Write m as the filter set not in use, then switch to it: each event is
+ * judged by the old set or the new one, never a mix. -E2BIG when m needs
+ * more port sets than the maps sized at start hold (why says; may be NULL).
+ */
+int wd_loader_swap_filters(struct wd_loader *l, const struct wd_filter_maps *m,
+			   char *why, size_t whylen);
+/* (loader.c) the first filter set, generation 0, before attaching. */
+int wd_loader_fill_filters(struct wd_loader *l, const struct wd_filter_maps *m);
+void wd_loader_free_filters(struct wd_loader *l);
+
 /* Epoll-able descriptor of the ring buffer. */
 int wd_loader_fd(const struct wd_loader *l);
 /* Consume what the ring buffer holds; returns records consumed or -errno. */
