@@ -193,6 +193,25 @@ systemctl reset-failed whodunit
 systemctl start whodunit
 check restart-good-config "$(systemctl is-active whodunit)" test "$(systemctl is-active whodunit)" = active
 
+# ----------------------------------------------- reload and watchdog
+pid0=$(systemctl show whodunit -P MainPID)
+reloaded() { journalctl -q -u whodunit --no-pager | grep -q "$1"; }
+systemctl reload whodunit
+wait_for 10 reloaded 'reload (SIGHUP): '
+check reload-applied "MainPID $pid0 -> $(systemctl show whodunit -P MainPID); $(journalctl -q -u whodunit -n 4 --no-pager | tr '\n' '|')" \
+	bash -c "$(declare -f reloaded); reloaded 'reload (SIGHUP): ' && [ \"\$(systemctl show whodunit -P MainPID)\" = $pid0 ]"
+printf 'tcp_connect:\n  bogus_key: 1\n' >"$CONF"
+systemctl reload whodunit
+wait_for 10 reloaded 'refused, the running configuration stays'
+check reload-bad-config-kept "$(systemctl is-active whodunit), MainPID $(systemctl show whodunit -P MainPID); $(journalctl -q -u whodunit -n 4 --no-pager | tr '\n' '|')" \
+	bash -c "$(declare -f reloaded); reloaded 'whodunit.yaml:2:3: unknown key' && [ \"\$(systemctl show whodunit -P MainPID)\" = $pid0 ]"
+cp /root/good.yaml "$CONF"
+# The loop pings every WatchdogSec/2: the timestamp systemd keeps moves on.
+w0=$(systemctl show whodunit -P WatchdogTimestampMonotonic)
+wait_for 20 bash -c "[ \"\$(systemctl show whodunit -P WatchdogTimestampMonotonic)\" != '$w0' ]"
+check watchdog-pings "WatchdogUSec $(systemctl show whodunit -P WatchdogUSec), timestamp $w0 -> $(systemctl show whodunit -P WatchdogTimestampMonotonic)" \
+	bash -c "[ \"\$(systemctl show whodunit -P WatchdogUSec)\" = 30s ] && [ \"\$(systemctl show whodunit -P WatchdogTimestampMonotonic)\" != '$w0' ] && [ \"\$(systemctl is-active whodunit)\" = active ]"
+
 # ----------------------------------------------- forwarding to the "SIEM"
 mkdir -p /etc/siem /var/spool/siem /var/log/siem
 cat >/etc/siem/rsyslog.conf <<CONF
