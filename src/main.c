@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		"  whodunit --check-config -c my.yaml\n"
 		"\n"
 		"Exit status: 0 ok, 64 usage, 66 config file unreadable, 69 kernel\n"
-		"unsupported, 77 missing privileges, 78 bad configuration.\n");
+		"unsupported, 71 system error, 73 output cannot be opened, 77 missing\n"
+		"privileges, 78 bad configuration. SIGHUP reloads the configuration.\n");
 }
 
 enum { OPT_CHECK = 256, OPT_VARIANT, OPT_PROBE_MODE, OPT_BTF, OPT_VERSION };
