@@ -45,7 +45,7 @@ help:
 	@echo "make            build $(BUILD)/whodunit (static, BPF embedded)"
 	@echo "make run        install missing deps, build, run on the embedded config, events to stdout"
 	@echo "make test       install missing deps, build, run unit and integration tests (also under ASan/UBSan)"
-	@echo "make test-kernels  every variant on Debian's stock kernel under qemu (root)"
+	@echo "make test-kernels  every variant on Debian 11, 12 and 13 stock kernels under qemu (root)"
 	@echo "make deb        the Debian package; make test-package: install and test it in a Debian 12 VM"
 	@echo "make bench      overhead/drain/start-up/memory/latency figures (root)"
 	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
@@ -112,7 +112,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-kernels
 	$(Q)$(MAKE) --no-print-directory test-package
 
-# Every attach variant on Debian's stock kernel, booted under qemu (TCG).
+# Every attach variant on Debian 11, 12 and 13 stock kernels, booted under qemu (TCG).
 test-kernels: $(BUILD)/whodunit $(BUILD)/tests/gt_client
 	$(Q)tests/kernel/run.sh $(BUILD)/whodunit $(BUILD)/tests/gt_client $(BUILD)/kernel-cache
 

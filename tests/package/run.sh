@@ -33,7 +33,6 @@ TIMEOUT=${WD_VM_TIMEOUT:-600}
 META=${WD_KERNEL_META:-linux-image-amd64}
 MEM=${WD_VM_MEM:-2048}
 SUITE=bookworm
-MIRROR=http://deb.debian.org/debian
 # Guest packages; changing the list rebuilds the cached root.
 INCLUDE=systemd,systemd-sysv,rsyslog,bpftool,iproute2,procps,jq
 
@@ -43,6 +42,9 @@ VM_TAG=package-test
 . "$here/../lib/vm.sh"
 
 [[ $EUID -eq 0 ]] || die "run as root (debootstrap, device nodes)"
+# The Debian archive the machine's own apt sources use (tests/lib/vm.sh).
+MIRROR=$(debian_mirror)
+[[ -n $MIRROR ]] || die "the machine's apt sources (/etc/apt/sources.list, sources.list.d/) name no Debian archive for $(host_codename): debootstrap has no mirror"
 [[ -s $DEB ]] || die "$DEB not found: run 'make deb' first"
 dpkg-deb -f "$DEB" Package >/dev/null 2>&1 || die "$DEB is not a Debian package"
 DEB=$(readlink -f "$DEB")
@@ -57,7 +59,7 @@ QEMU=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
 
 # ------------------------------------------------------------ Debian kernel
 # The package linux-image-amd64 depends on, as tests/kernel/run.sh does.
-fetch_kernel "$CACHE_DIR" "$META"
+fetch_kernel "$CACHE_DIR" "$META" || die "$KERR"
 say "kernel $KPKG $KVER ($VMLINUZ)"
 
 # ------------------------------------------------------ Debian 12 root (cached)
