@@ -9,6 +9,7 @@
 #include "util/strings.h"
 
 #define WD_UDP_SESSIONS_MAX 65536
+#define WD_FINISH_FLUSH_MS 2000 /* at stop: how long a failing output is retried */
 
 /* Our network namespace's inode (0 when unknown). */
 static uint32_t own_netns(const char *proc_root)
@@ -23,10 +24,14 @@ static uint32_t own_netns(const char *proc_root)
 /* The sink the config names, its syslog settings, not opened yet. */
 static int sink_setup(struct wd_sink *s, const struct wd_config *cfg)
 {
-	*s = (struct wd_sink){ .fd = -1, .facility = cfg->syslog_facility };
+	int err;
+
+	*s = (struct wd_sink){ .fd = -1, .facility = cfg->syslog_facility,
+			       .spool_max = WD_SINK_SPOOL_DEFAULT };
 	snprintf(s->ident, sizeof(s->ident), "%s", cfg->syslog_ident);
-	if (wd_sink_parse(s, wd_config_output(cfg)))
-		return -EINVAL;
+	err = wd_sink_parse(s, wd_config_output(cfg));
+	if (err)
+		return err;
 	if (s->kind == WD_SINK_SYSLOG && cfg->syslog_socket)
 		return wd_set_str(&s->path, cfg->syslog_socket);
 	return 0;
@@ -88,7 +93,28 @@ void wd_dispatch_emit(void *ctx, struct wd_buf *line)
 	}
 	err = wd_sink_write(&d->sink, line->p, line->len);
 	if (err && d->sink_errors++ == 0)
-		wd_warn("output: %s (further errors are counted)", strerror(-err));
+		wd_warn("output: an event is lost: %s (further losses are counted)",
+			strerror(-err));
+}
+
+/* Say when the output starts failing, and when it delivers again. */
+static void sink_watch(struct wd_dispatch *d)
+{
+	const struct wd_sink *s = &d->sink;
+
+	if (!wd_sink_healthy(s) && !d->sink_down) {
+		d->sink_down = true;
+		if (s->spool_max)
+			wd_warn("output: %s; events are kept (up to %llu bytes) and retried",
+				strerror(-s->last_err), (unsigned long long)s->spool_max);
+		else
+			wd_warn("output: %s; events are lost (no output buffer)",
+				strerror(-s->last_err));
+	} else if (wd_sink_healthy(s) && d->sink_down) {
+		d->sink_down = false;
+		wd_info("output: delivering again; %llu events lost so far",
+			(unsigned long long)s->lost);
+	}
 }
 
 static void write_event(struct wd_dispatch *d, const struct wd_connect_event *e)
@@ -156,12 +182,21 @@ void wd_dispatch_tick(struct wd_dispatch *d)
 	if (d->cfg->udp_session.enabled)
 		wd_udp_expire(&d->udp, (uint64_t)wd_clock_ns(CLOCK_BOOTTIME), false);
 	wd_listen_snapshot_tick(d);
-	if (wd_sink_flush(&d->sink) && d->sink_errors++ == 0)
-		wd_warn("output: write failed (further errors are counted)");
+	wd_sink_flush(&d->sink);
+	sink_watch(d);
 }
 
 void wd_dispatch_finish(struct wd_dispatch *d)
 {
+	uint64_t left;
+	int err;
+
 	wd_udp_expire(&d->udp, 0, true); /* open sessions: what they had so far */
-	wd_sink_flush(&d->sink);
+	err = wd_sink_drain(&d->sink, WD_FINISH_FLUSH_MS);
+	if (!err)
+		return;
+	left = wd_sink_discard(&d->sink);
+	if (left)
+		wd_warn("output: %s; %llu events not delivered %d s after stopping are lost",
+			strerror(-err), (unsigned long long)left, WD_FINISH_FLUSH_MS / 1000);
 }
