@@ -187,7 +187,7 @@ static void totals(struct wd_agent *a, struct wd_totals *t)
 	*t = (struct wd_totals){
 		.seen = c.seen, .filtered = c.filtered, .emitted = c.emitted,
 		.ring_lost = c.dropped, .proc_lost = c.proc_dropped,
-		.written = d->sink.written, .output_lost = d->sink.failed,
+		.written = d->sink.written, .output_lost = d->sink.lost + d->oom_lost,
 		.malformed = d->malformed, .reloads = a->reloads,
 	};
 }
@@ -200,12 +200,14 @@ static void log_stats(struct wd_agent *a, const char *when)
 
 	totals(a, &t);
 	wd_info("%s: seen %llu, filtered %llu, emitted %llu, dropped %llu (ring full); "
-		"written %llu, output errors %llu, malformed %llu; process table %zu "
+		"written %llu, output lost %llu (spooled %llu, failed attempts %llu), "
+		"malformed %llu; process table %zu "
 		"(max %zu), evictions %llu, lineage breaks %llu, full %llu, "
 		"process records lost %llu, /proc reads %llu, shortened %llu",
 		when, (unsigned long long)t.seen, (unsigned long long)t.filtered,
 		(unsigned long long)t.emitted, (unsigned long long)t.ring_lost,
 		(unsigned long long)t.written, (unsigned long long)t.output_lost,
+		(unsigned long long)d->sink.spooled, (unsigned long long)d->sink.failures,
 		(unsigned long long)t.malformed, pt->count, pt->max,
 		(unsigned long long)pt->evictions, (unsigned long long)pt->lineage_breaks,
 		(unsigned long long)pt->full, (unsigned long long)t.proc_lost,
@@ -223,7 +225,8 @@ static void account_losses(struct wd_agent *a, const struct wd_totals *t)
 		wd_record_lost(&a->dispatch, t->ring_lost - a->ring_lost_told, "ring_full");
 		a->ring_lost_told = t->ring_lost;
 	}
-	if (t->output_lost > a->output_lost_told) {
+	/* (a record about output losses needs an output that works) */
+	if (t->output_lost > a->output_lost_told && wd_sink_healthy(&a->dispatch.sink)) {
 		wd_record_lost(&a->dispatch, t->output_lost - a->output_lost_told, "output");
 		a->output_lost_told = t->output_lost;
 	}

@@ -9,6 +9,7 @@
 #include "util/strings.h"
 
 #define WD_UDP_SESSIONS_MAX 65536
+#define WD_FINISH_FLUSH_MS 2000 /* at stop: how long a failing output is retried */
 
 /* Our network namespace's inode (0 when unknown). */
 static uint32_t own_netns(const char *proc_root)
@@ -23,10 +24,14 @@ static uint32_t own_netns(const char *proc_root)
 /* The sink the config names, its syslog settings, not opened yet. */
 static int sink_setup(struct wd_sink *s, const struct wd_config *cfg)
 {
-	*s = (struct wd_sink){ .fd = -1, .facility = cfg->syslog_facility };
+	int err;
+
+	*s = (struct wd_sink){ .fd = -1, .facility = cfg->syslog_facility,
+			       .spool_max = cfg->output_buffer_bytes };
 	snprintf(s->ident, sizeof(s->ident), "%s", cfg->syslog_ident);
-	if (wd_sink_parse(s, wd_config_output(cfg)))
-		return -EINVAL;
+	err = wd_sink_parse(s, wd_config_output(cfg));
+	if (err)
+		return err;
 	if (s->kind == WD_SINK_SYSLOG && cfg->syslog_socket)
 		return wd_set_str(&s->path, cfg->syslog_socket);
 	return 0;
@@ -47,24 +52,26 @@ int wd_dispatch_open_sink(const struct wd_config *cfg, struct wd_sink *s)
 
 void wd_dispatch_replace_sink(struct wd_dispatch *d, struct wd_sink *s)
 {
-	uint64_t written = d->sink.written, failed = d->sink.failed;
+	uint64_t written, lost;
 
+	wd_dispatch_finish_sink(d); /* what the old one holds: delivered or counted */
+	written = d->sink.written;
+	lost = d->sink.lost;
 	wd_sink_close(&d->sink);
 	d->sink = *s;
 	/* the counters go on across sinks */
 	d->sink.written += written;
-	d->sink.failed += failed;
+	d->sink.lost += lost;
 	*s = (struct wd_sink){ .fd = -1 };
 	wd_dispatch_settings(d);
 }
 
 void wd_dispatch_reopen(struct wd_dispatch *d)
 {
-	struct wd_sink s;
+	int err = wd_sink_reopen(&d->sink);
 
-	if (d->sink.kind != WD_SINK_FILE || wd_dispatch_open_sink(d->cfg, &s))
-		return;
-	wd_dispatch_replace_sink(d, &s);
+	if (err)
+		wd_warn("output: reopen: %s", strerror(-err));
 }
 
 void wd_dispatch_settings(struct wd_dispatch *d)
@@ -127,12 +134,33 @@ void wd_dispatch_emit(void *ctx, struct wd_buf *line)
 	int err;
 
 	if (line->oom) {
-		d->sink_errors++;
+		d->oom_lost++;
 		return;
 	}
 	err = wd_sink_write(&d->sink, line->p, line->len);
 	if (err && d->sink_errors++ == 0)
-		wd_warn("output: %s (further errors are counted)", strerror(-err));
+		wd_warn("output: an event is lost: %s (further losses are counted)",
+			strerror(-err));
+}
+
+/* Say when the output starts failing, and when it delivers again. */
+static void sink_watch(struct wd_dispatch *d)
+{
+	const struct wd_sink *s = &d->sink;
+
+	if (!wd_sink_healthy(s) && !d->sink_down) {
+		d->sink_down = true;
+		if (s->spool_max)
+			wd_warn("output: %s; events are kept (up to %llu bytes) and retried",
+				strerror(-s->last_err), (unsigned long long)s->spool_max);
+		else
+			wd_warn("output: %s; events are lost (no output buffer)",
+				strerror(-s->last_err));
+	} else if (wd_sink_healthy(s) && d->sink_down) {
+		d->sink_down = false;
+		wd_info("output: delivering again; %llu events lost so far",
+			(unsigned long long)s->lost);
+	}
 }
 
 static void write_event(struct wd_dispatch *d, const struct wd_connect_event *e)
@@ -200,12 +228,26 @@ void wd_dispatch_tick(struct wd_dispatch *d)
 	if (d->cfg->udp_session.enabled)
 		wd_udp_expire(&d->udp, (uint64_t)wd_clock_ns(CLOCK_BOOTTIME), false);
 	wd_listen_snapshot_tick(d);
-	if (wd_sink_flush(&d->sink) && d->sink_errors++ == 0)
-		wd_warn("output: write failed (further errors are counted)");
+	wd_sink_flush(&d->sink);
+	sink_watch(d);
 }
 
 void wd_dispatch_finish(struct wd_dispatch *d)
 {
 	wd_udp_expire(&d->udp, 0, true); /* open sessions: what they had so far */
-	wd_sink_flush(&d->sink);
+	wd_dispatch_finish_sink(d);
+}
+
+void wd_dispatch_finish_sink(struct wd_dispatch *d)
+{
+	uint64_t left;
+	int err;
+
+	err = wd_sink_drain(&d->sink, WD_FINISH_FLUSH_MS);
+	if (!err)
+		return;
+	left = wd_sink_discard(&d->sink);
+	if (left)
+		wd_warn("output: %s; %llu events not delivered %d s after stopping are lost",
+			strerror(-err), (unsigned long long)left, WD_FINISH_FLUSH_MS / 1000);
 }

@@ -8,6 +8,7 @@
 #ifndef WD_DISPATCH_H
 #define WD_DISPATCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent/udp_session.h"
@@ -32,7 +33,11 @@ struct wd_dispatch {
 	int64_t next_snapshot_ns; /* CLOCK_MONOTONIC; 0: net_listen snapshots off */
 	struct wd_connect_event snap; /* scratch record of a snapshot listener */
 	struct wd_buf line;
-	uint64_t malformed, sink_errors;
+	uint64_t malformed;
+	/* Events not formatted (no memory) or refused by the sink (also in sink.lost). */
+	uint64_t sink_errors; /* lines the sink refused (also in its lost count) */
+	uint64_t oom_lost;    /* events lost: no memory to format them */
+	bool sink_down; /* the sink's failure was reported, its recovery not yet */
 };
 
 /*
@@ -62,11 +67,16 @@ void wd_dispatch_emit(void *ctx, struct wd_buf *line);
 void wd_dispatch_refresh(struct wd_dispatch *d);
 /*
  * After each drain: UDP sessions past their duration ended, a due
- * net_listen snapshot taken, the sink flushed.
+ * net_listen snapshot taken, the sink flushed (its failure and recovery logged).
  */
 void wd_dispatch_tick(struct wd_dispatch *d);
-/* At stop: every open UDP session ends; the sink is flushed. */
+/*
+ * At stop: every open UDP session ends; the sink is flushed, retried for up
+ * to 2 s if it fails, and what it still holds then is lost (counted, logged).
+ */
 void wd_dispatch_finish(struct wd_dispatch *d);
+/* Deliver what the sink holds, for up to 2 s; count the rest as lost. */
+void wd_dispatch_finish_sink(struct wd_dispatch *d);
 
 /* net_listen (net_listen.c): a snapshot of the listeners now, if one is due. */
 void wd_listen_snapshot_tick(struct wd_dispatch *d);

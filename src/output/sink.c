@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/log.h"
 #include "output/sink.h"
+#include "util/clock.h"
 
-#define WD_FLUSH_BYTES (64 * 1024)
+#define WD_FLUSH_BYTES (64 * 1024) /* file, stdout: a write once this is queued */
+#define WD_SYSLOG_BATCH 64	   /* syslog: a sendmmsg once this many are queued */
+/* A syslog daemon that stops reading costs a send this long, then a retry. */
+#define WD_SYSLOG_SEND_TIMEOUT_US 200000
+#define WD_BACKOFF_MIN_NS (100 * 1000000LL)
+#define WD_BACKOFF_MAX_NS (5 * WD_NS_PER_SEC)
 
 static const struct {
 	const char *name;
@@ -68,25 +74,28 @@ int wd_sink_parse(struct wd_sink *s, const char *spec)
 	return 0;
 }
 
+/* (Re)connect to the syslog socket at s->path: the daemon may have made a new one. */
 static int syslog_connect(struct wd_sink *s)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	struct timeval tv = { 0, WD_SYSLOG_SEND_TIMEOUT_US };
+	int fd, err;
 
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
 	if (strlen(s->path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, s->path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
 		close(fd);
 		return err;
 	}
-	if (s->fd >= 0)
-		close(s->fd);
 	s->fd = fd;
 	return 0;
 }
@@ -94,8 +103,15 @@ static int syslog_connect(struct wd_sink *s)
 int wd_sink_open(struct wd_sink *s)
 {
 	s->fd = -1;
+	s->pid = getpid();
+	s->last_err = 0;
+	s->retry_ns = 0;
+	s->backoff_ns = WD_BACKOFF_MIN_NS;
 	if (!s->ident[0])
 		snprintf(s->ident, sizeof(s->ident), "whodunit");
+	/* A reader that went away (pipe, FIFO) must give EPIPE, not kill us. */
+	if (s->kind != WD_SINK_SYSLOG)
+		signal(SIGPIPE, SIG_IGN);
 	switch (s->kind) {
 	case WD_SINK_SYSLOG:
 		return syslog_connect(s);
@@ -109,124 +125,274 @@ int wd_sink_open(struct wd_sink *s)
 	return -EINVAL;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+/* The bytes one line takes queued: "<PRI>TIMESTAMP ident[pid]: line" or "line\n". */
+static size_t entry_size(struct wd_sink *s, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+	time_t now;
+	struct tm tm;
+	char when[32];
+	int n;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (s->kind != WD_SINK_SYSLOG)
+		return len + 1;
+	now = time(NULL);
+	if (now != s->stamp_sec) { /* the header changes once a second */
+		localtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%b %e %H:%M:%S", &tm);
+		n = snprintf(s->stamp, sizeof(s->stamp), "<%d>%s %s[%d]: ",
+			     s->facility | LOG_INFO, when, s->ident, (int)s->pid);
+		s->stamp_len = n < 0 ? 0 : (uint32_t)n;
+		s->stamp_sec = now;
+	}
+	return s->stamp_len + len;
+}
+
+static void entry_fill(const struct wd_sink *s, char *p, const char *line, size_t len)
+{
+	if (s->kind != WD_SINK_SYSLOG) {
+		memcpy(p, line, len);
+		p[len] = '\n';
+		return;
+	}
+	memcpy(p, s->stamp, s->stamp_len);
+	memcpy(p + s->stamp_len, line, len);
+}
+
+/* File, stdout: write the queued bytes; a partial write leaves the rest queued. */
+static int fd_deliver(struct wd_sink *s)
+{
+	struct wd_spool *q = &s->spool;
+
+	if (s->fd < 0)
+		return -EBADF;
+	while (wd_spool_bytes(q) > 0) {
+		ssize_t n = write(s->fd, q->buf + q->head, wd_spool_bytes(q));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		s->written += wd_spool_consume(q, (size_t)n);
 	}
 	return 0;
 }
 
-#define WD_SYSLOG_BATCH 64
-
-/* Queue "<PRI>TIMESTAMP ident[pid]: line" as the next datagram. */
-static void syslog_queue(struct wd_sink *s, const char *line, size_t len)
-{
-	char stamp[32];
-	struct tm tm;
-	time_t now = time(NULL);
-
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-	wd_buf_printf(&s->pending, "<%d>%s %s[%d]: ", s->facility | LOG_INFO, stamp,
-		      s->ident, (int)getpid());
-	wd_buf_put(&s->pending, line, len);
-	s->msg_end[s->nmsg++] = (uint32_t)s->pending.len;
-}
-
-/* Send the queued datagrams with sendmmsg; reconnect once if syslog restarted. */
-static int syslog_flush(struct wd_sink *s)
+/*
+ * Syslog: the queued datagrams, 64 per sendmmsg. One that can never go
+ * (EMSGSIZE) is lost and the rest go on; when the daemon is gone, connect
+ * anew to its path once per attempt (rsyslog, journald recreate it).
+ */
+static int syslog_deliver(struct wd_sink *s)
 {
 	struct mmsghdr msgs[WD_SYSLOG_BATCH];
 	struct iovec iov[WD_SYSLOG_BATCH];
-	uint32_t i = 0, start = 0;
-	int err = 0, reconnected = 0;
+	bool fresh = s->fd < 0; /* connected in this attempt */
+	int err = fresh ? syslog_connect(s) : 0;
 
-	if (s->pending.oom) {
-		s->failed += s->nmsg;
-		err = -ENOMEM;
-		goto out;
-	}
-	for (uint32_t k = 0; k < s->nmsg; k++) {
-		iov[k] = (struct iovec){ s->pending.p + start, s->msg_end[k] - start };
-		msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
-		start = s->msg_end[k];
-	}
-	while (i < s->nmsg) {
-		int n = sendmmsg(s->fd, msgs + i, s->nmsg - i, MSG_NOSIGNAL);
+	if (err)
+		return err;
+	while (wd_spool_count(&s->spool) > 0) {
+		size_t k = wd_spool_peek(&s->spool, iov, WD_SYSLOG_BATCH);
+		int n;
 
+		for (size_t i = 0; i < k; i++)
+			msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i],
+								 .msg_iovlen = 1 } };
+		n = sendmmsg(s->fd, msgs, (unsigned int)k, MSG_NOSIGNAL);
 		if (n > 0) {
-			i += (uint32_t)n;
+			wd_spool_pop(&s->spool, (size_t)n);
 			s->written += (uint64_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* The syslog daemon restarted: connect to the new socket, once. */
-		if (n < 0 && (errno == ECONNREFUSED || errno == ENOTCONN) && !reconnected++ &&
-		    syslog_connect(s) == 0)
-			continue;
 		err = n < 0 ? -errno : -EIO;
-		s->failed++; /* this datagram is lost; try the rest */
-		i++;
+		if (err == -EINTR)
+			continue;
+		if (err == -EMSGSIZE) {
+			wd_spool_pop(&s->spool, 1);
+			s->lost++;
+			continue;
+		}
+		if (err == -EAGAIN || err == -ENOBUFS || err == -ENOMEM || fresh)
+			return err; /* a slow daemon or no memory: the same socket later */
+		fresh = true;
+		err = syslog_connect(s);
+		if (err)
+			return err;
 	}
-out:
-	s->nmsg = 0;
-	wd_buf_reset(&s->pending);
+	return 0;
+}
+
+static void sync_counts(struct wd_sink *s)
+{
+	s->spooled = wd_spool_count(&s->spool);
+	s->spool_bytes = wd_spool_bytes(&s->spool);
+}
+
+/*
+ * One delivery attempt of all that is queued. On failure what is left stays
+ * queued until the backoff has passed (without spool: it is lost).
+ */
+static int sink_attempt(struct wd_sink *s)
+{
+	uint64_t before = s->written;
+	int err = s->kind == WD_SINK_SYSLOG ? syslog_deliver(s) : fd_deliver(s);
+
+	s->last_err = err;
+	if (!err) {
+		s->retry_ns = 0;
+		s->backoff_ns = WD_BACKOFF_MIN_NS;
+	} else if (!s->spool_max) {
+		s->failures++;
+		s->lost += wd_spool_clear(&s->spool);
+	} else {
+		s->failures++;
+		if (s->written != before || s->backoff_ns < WD_BACKOFF_MIN_NS)
+			s->backoff_ns = WD_BACKOFF_MIN_NS; /* it moved: retry soon */
+		s->retry_ns = wd_clock_ns(CLOCK_MONOTONIC) + s->backoff_ns;
+		s->backoff_ns = s->backoff_ns * 2 > WD_BACKOFF_MAX_NS ? WD_BACKOFF_MAX_NS
+								    : s->backoff_ns * 2;
+	}
+	sync_counts(s);
 	return err;
+}
+
+/* Delivery is tried as lines come unless a failure's retry is pending. */
+static bool may_try(const struct wd_sink *s)
+{
+	return wd_sink_healthy(s) || !s->spool_max;
+}
+
+static bool over_bound(const struct wd_sink *s, size_t size)
+{
+	return s->spool_max && wd_spool_bytes(&s->spool) + size > s->spool_max;
+}
+
+static bool batch_full(const struct wd_sink *s)
+{
+	if (s->kind == WD_SINK_SYSLOG)
+		return wd_spool_count(&s->spool) >= WD_SYSLOG_BATCH;
+	return wd_spool_bytes(&s->spool) >= WD_FLUSH_BYTES;
 }
 
 int wd_sink_write(struct wd_sink *s, const char *line, size_t len)
 {
-	int err = 0;
+	size_t size = entry_size(s, len);
+	char *p;
 
-	if (s->kind == WD_SINK_SYSLOG) {
-		syslog_queue(s, line, len);
-		if (s->nmsg == WD_SYSLOG_BATCH)
-			return syslog_flush(s);
-		return 0;
+	/* A bound smaller than a batch: deliver first while that works. */
+	if (over_bound(s, size) && may_try(s) && wd_spool_count(&s->spool))
+		sink_attempt(s);
+	if (over_bound(s, size)) {
+		s->lost++;
+		return -ENOBUFS;
 	}
-	wd_buf_put(&s->pending, line, len);
-	wd_buf_putc(&s->pending, '\n');
-	if (s->pending.oom)
-		err = -ENOMEM;
-	else if (s->pending.len >= WD_FLUSH_BYTES)
-		err = wd_sink_flush(s);
-	if (err)
-		s->failed++;
+	p = wd_spool_reserve(&s->spool, size);
+	if (!p) {
+		s->lost++;
+		return -ENOMEM;
+	}
+	entry_fill(s, p, line, len);
+	wd_spool_commit(&s->spool, size);
+	if (batch_full(s) && may_try(s))
+		sink_attempt(s);
 	else
-		s->written++;
-	return err;
+		sync_counts(s);
+	return 0;
 }
 
 int wd_sink_flush(struct wd_sink *s)
 {
-	int err = 0;
-
-	if (s->kind == WD_SINK_SYSLOG)
-		return s->nmsg ? syslog_flush(s) : 0;
-	if (s->pending.len == 0)
+	if (wd_spool_count(&s->spool) == 0)
 		return 0;
-	err = write_all(s->fd, s->pending.p, s->pending.len);
-	wd_buf_reset(&s->pending);
+	if (s->retry_ns && wd_clock_ns(CLOCK_MONOTONIC) < s->retry_ns)
+		return s->last_err;
+	return sink_attempt(s);
+}
+
+int wd_sink_drain(struct wd_sink *s, int timeout_ms)
+{
+	int64_t end = wd_clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
+	int err;
+
+	s->retry_ns = 0;
+	s->backoff_ns = WD_BACKOFF_MIN_NS;
+	while ((err = wd_sink_flush(s)) && wd_spool_count(&s->spool) > 0) {
+		int64_t now = wd_clock_ns(CLOCK_MONOTONIC);
+		int64_t wait = (s->retry_ns < end ? s->retry_ns : end) - now;
+		struct timespec ts = { wait / WD_NS_PER_SEC, wait % WD_NS_PER_SEC };
+
+		if (now >= end)
+			break;
+		if (wait > 0)
+			nanosleep(&ts, NULL);
+	}
+	return err;
+}
+
+uint64_t wd_sink_discard(struct wd_sink *s)
+{
+	uint64_t n = wd_spool_clear(&s->spool);
+
+	s->lost += n;
+	sync_counts(s);
+	return n;
+}
+
+/* file: what is queued to the old file, then the path opened anew. */
+static int file_reopen(struct wd_sink *s)
+{
+	int fd;
+
+	if (wd_spool_count(&s->spool) > 0)
+		sink_attempt(s);
+	fd = open(s->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	if (s->spool.part) { /* a line cut by a failed write: whole in neither file */
+		wd_spool_pop(&s->spool, 1);
+		s->lost++;
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = fd;
+	return 0;
+}
+
+int wd_sink_reopen(struct wd_sink *s)
+{
+	int err;
+
+	switch (s->kind) {
+	case WD_SINK_STDOUT:
+		return 0;
+	case WD_SINK_FILE:
+		err = file_reopen(s);
+		break;
+	case WD_SINK_SYSLOG:
+		if (wd_spool_count(&s->spool) > 0)
+			sink_attempt(s);
+		err = syslog_connect(s);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!err) { /* a new receiver: what is queued may go at the next flush */
+		s->retry_ns = 0;
+		s->backoff_ns = WD_BACKOFF_MIN_NS;
+	}
+	sync_counts(s);
 	return err;
 }
 
 void wd_sink_close(struct wd_sink *s)
 {
-	wd_sink_flush(s);
+	if (wd_spool_count(&s->spool) > 0)
+		sink_attempt(s);
+	wd_sink_discard(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	wd_buf_free(&s->pending);
+	wd_spool_free(&s->spool);
 	free(s->path);
 	s->path = NULL;
 }

@@ -246,3 +246,69 @@ def _shquote(a):
     if isinstance(a, str):
         a = a.encode()
     return b"'" + a.replace(b"'", b"'\\''") + b"'"
+
+
+RSYSLOG_CONF = """\
+global(workDirectory="{d}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{d}/log" CreatePath="on")
+template(name="raw" type="string"
+         string="%syslogfacility-text% %programname% %msg%\\n")
+if $programname == "whodunit" then {{
+    action(type="omfile" file="{d}/events.log" template="raw")
+}}
+"""
+
+
+def start_rsyslogd(d):
+    """A private rsyslogd: whodunit's messages from socket D/log land in
+    D/events.log as "facility programname message" lines."""
+    with open(os.path.join(d, "rsyslog.conf"), "w") as f:
+        f.write(RSYSLOG_CONF.format(d=d))
+    rs = subprocess.Popen(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"),
+                           "-i", os.path.join(d, "rsyslog.pid")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(os.path.join(d, "log")):
+        assert rs.poll() is None, rs.stderr.read().decode()
+        assert time.monotonic() < deadline, "rsyslogd socket missing"
+        time.sleep(0.05)
+    rs.socket_path = os.path.join(d, "log")
+    return rs
+
+
+def stop_rsyslogd(rs):
+    """Stopped, its socket gone (the next one is made anew at the same path)."""
+    rs.terminate()
+    rs.wait(timeout=10)
+    if os.path.exists(rs.socket_path):
+        os.unlink(rs.socket_path)
+
+
+@pytest.fixture
+def rsyslog(tmpdir_short):
+    """start_rsyslogd's daemon in the test's directory, which it yields."""
+    rs = [start_rsyslogd(tmpdir_short)]
+    yield tmpdir_short
+    stop_rsyslogd(rs[0])
+
+
+def syslog_agent(make_agent, d):
+    """A started agent reporting every connect (no filter: loopback too) to
+    the syslog socket of start_rsyslogd(d)."""
+    return make_agent("agent:\n  syslog_socket: %s/log\ntcp_connect: {}\n" % d).start()
+
+
+def syslog_event(d, pid, timeout=10):
+    """(facility, programname, event, raw line) of pid's event, or None."""
+    logf = os.path.join(d, "events.log")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(logf):
+            for line in open(logf, "rb").read().splitlines():
+                fac, prog, msg = line.split(b" ", 2)
+                ev = json.loads(msg)
+                if ev.get("pid") == pid and ev["probe"] != "agent":
+                    return fac, prog, ev, line
+        time.sleep(0.05)
+    return None

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from conftest import (FILE_CONFIG, GT_CLIENT, WHODUNIT, Client, Listener,
-                      free_port, proc_chain, proc_cmdline)
+                      free_port, proc_chain, proc_cmdline, start_rsyslogd,
+                      stop_rsyslogd, syslog_agent, syslog_event)
 
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -250,61 +251,6 @@ def test_quiet_host_event_leaves_within_a_fraction_of_a_second(make_agent):
     assert agent.stop()[0] == 0
 
 
-RSYSLOG_CONF = """\
-global(workDirectory="{d}")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="{d}/log" CreatePath="on")
-template(name="raw" type="string"
-         string="%syslogfacility-text% %programname% %msg%\\n")
-if $programname == "whodunit" then {{
-    action(type="omfile" file="{d}/events.log" template="raw")
-}}
-"""
-
-
-def start_rsyslogd(d):
-    with open(os.path.join(d, "rsyslog.conf"), "w") as f:
-        f.write(RSYSLOG_CONF.format(d=d))
-    rs = subprocess.Popen(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"),
-                           "-i", os.path.join(d, "rsyslog.pid")],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while not os.path.exists(os.path.join(d, "log")):
-        assert rs.poll() is None, rs.stderr.read().decode()
-        assert time.monotonic() < deadline, "rsyslogd socket missing"
-        time.sleep(0.05)
-    return rs
-
-
-def stop_rsyslogd(rs):
-    rs.terminate()
-    rs.wait(timeout=10)
-
-
-@pytest.fixture
-def rsyslog(tmpdir_short):
-    """A private rsyslogd: whodunit's messages from socket DIR/log land in
-    DIR/events.log as "facility programname message" lines."""
-    rs = [start_rsyslogd(tmpdir_short)]
-    yield tmpdir_short
-    stop_rsyslogd(rs[0])
-
-
-def syslog_event(d, pid, timeout=10):
-    """(facility, programname, event, raw line) of pid's event, or None."""
-    logf = os.path.join(d, "events.log")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(logf):
-            for line in open(logf, "rb").read().splitlines():
-                fac, prog, msg = line.split(b" ", 2)
-                ev = json.loads(msg)
-                if ev.get("pid") == pid and ev["probe"] != "agent":
-                    return fac, prog, ev, line
-        time.sleep(0.05)
-    return None
-
-
 def test_syslog_through_real_rsyslog(make_agent, rsyslog):
     """Default sink: one event = one syslog message, JSON intact."""
     agent = make_agent("agent:\n  syslog_facility: local4\n"
@@ -328,8 +274,7 @@ def test_syslog_through_real_rsyslog(make_agent, rsyslog):
 
 def test_long_cmdline_fits_rsyslog_default_size(make_agent, rsyslog):
     """A record over rsyslog's 8 KiB default is cut, and arrives whole."""
-    agent = make_agent("agent:\n  syslog_socket: %s/log\ntcp_connect: {}\n"
-                       % rsyslog).start()
+    agent = syslog_agent(make_agent, rsyslog)
     lst = Listener()
     client = Client("127.0.0.1", lst.port, extra=["x" * 3000, "y" * 3000, "z" * 3000])
     try:
@@ -351,7 +296,7 @@ def test_long_cmdline_fits_rsyslog_default_size(make_agent, rsyslog):
 def test_syslog_daemon_restart_is_survived(make_agent, tmpdir_short):
     d = tmpdir_short
     rs = start_rsyslogd(d)
-    agent = make_agent("agent:\n  syslog_socket: %s/log\ntcp_connect: {}\n" % d).start()
+    agent = syslog_agent(make_agent, d)
     lst = Listener()
     try:
         a = Client("127.0.0.1", lst.port)
@@ -359,8 +304,6 @@ def test_syslog_daemon_restart_is_survived(make_agent, tmpdir_short):
         assert got_a, agent.stderr()
         a.finish()
         stop_rsyslogd(rs)
-        if os.path.exists(os.path.join(d, "log")):
-            os.unlink(os.path.join(d, "log"))
         rs = start_rsyslogd(d)  # a new socket at the same path
         b = Client("127.0.0.1", lst.port)
         got = syslog_event(d, b.truth["pid"])
