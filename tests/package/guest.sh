@@ -277,7 +277,11 @@ info "after the outage, the queued events arrived within $((SECONDS - t0)) s (mi
 check forward-outage-no-loss "missing ports: $m; SIEM has $(wc -l </var/log/siem/events.log) lines" test -z "$m"
 # seq: every event of this whodunit run, 1..N, reached the SIEM once.
 nlocal=$(events | jq -s 'map(.seq) | max')
-seqs=$(jq -s -c '[.[].seq] | sort' /var/log/siem/events.log)
+# (the SIEM may also hold the end of an earlier run's stream: its stop
+# record, queued while the SIEM was down; this run's start record opens it)
+t0=$(events | jq -r -s 'map(select(.seq == 1)) | .[0].timestamp')
+seqs=$(jq -s -c --arg t0 "$t0" '[.[] | select(.timestamp >= $t0) | .seq] | sort' \
+	/var/log/siem/events.log)
 info "SIEM seqs $seqs, local max seq $nlocal"
 check forward-seq-complete "local max seq $nlocal, SIEM seqs $seqs" \
 	bash -c "echo '$seqs' | jq -e --argjson n '$nlocal' '. == [range(1; \$n + 1)]' >/dev/null"
