@@ -195,9 +195,21 @@ undo_sink:
 	return err;
 }
 
+/* "a, b, c", or "nothing". */
+static const char *join(const struct names *l, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < l->n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", l->v[i]);
+	return l->n ? buf : "nothing";
+}
+
 void wd_agent_reload(struct wd_agent *a, const char *trigger)
 {
 	struct names changed = { 0 }, pending = { 0 };
+	char list1[256], list2[256];
 	char why[WD_ERR_LEN + 64] = "";
 	struct wd_reload_info ri = { .trigger = trigger };
 	struct wd_filter_maps nf;
@@ -223,8 +235,9 @@ void wd_agent_reload(struct wd_agent *a, const char *trigger)
 		wd_err("reload (%s) refused, the running configuration stays: %s", trigger, why);
 	} else {
 		a->reloads++;
-		wd_info("reload (%s): %zu setting(s) changed, %zu wait for a restart, "
-			"%.1f ms", trigger, changed.n, pending.n, ri.ms);
+		wd_info("reload (%s) in %.1f ms: changed: %s; waiting for a restart: %s",
+			trigger, ri.ms, join(&changed, list1, sizeof(list1)),
+			join(&pending, list2, sizeof(list2)));
 		wd_agent_watch(a);
 	}
 	wd_record_reload(&a->dispatch, &ri);

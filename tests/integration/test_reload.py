@@ -173,6 +173,8 @@ def test_settings_that_need_a_restart_are_named(make_agent):
     assert rec["ok"] is True
     assert rec["pending_restart"] == ["ring_buffer_size"]
     assert rec["changed"] == ["max_event_size"]
+    assert ("changed: max_event_size; waiting for a restart: ring_buffer_size"
+            in agent.stderr()), agent.stderr()
 
 
 def test_watch_config_reloads_on_a_change(make_agent):

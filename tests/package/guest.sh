@@ -197,9 +197,9 @@ check restart-good-config "$(systemctl is-active whodunit)" test "$(systemctl is
 pid0=$(systemctl show whodunit -P MainPID)
 reloaded() { journalctl -q -u whodunit --no-pager | grep -q "$1"; }
 systemctl reload whodunit
-wait_for 10 reloaded 'reload (SIGHUP): '
+wait_for 10 reloaded 'reload (SIGHUP) in '
 check reload-applied "MainPID $pid0 -> $(systemctl show whodunit -P MainPID); $(journalctl -q -u whodunit -n 4 --no-pager | tr '\n' '|')" \
-	bash -c "$(declare -f reloaded); reloaded 'reload (SIGHUP): ' && [ \"\$(systemctl show whodunit -P MainPID)\" = $pid0 ]"
+	bash -c "$(declare -f reloaded); reloaded 'reload (SIGHUP) in ' && [ \"\$(systemctl show whodunit -P MainPID)\" = $pid0 ]"
 printf 'tcp_connect:\n  bogus_key: 1\n' >"$CONF"
 systemctl reload whodunit
 wait_for 10 reloaded 'refused, the running configuration stays'
