@@ -212,6 +212,20 @@ wait_for 20 bash -c "[ \"\$(systemctl show whodunit -P WatchdogTimestampMonotoni
 check watchdog-pings "WatchdogUSec $(systemctl show whodunit -P WatchdogUSec), timestamp $w0 -> $(systemctl show whodunit -P WatchdogTimestampMonotonic)" \
 	bash -c "[ \"\$(systemctl show whodunit -P WatchdogUSec)\" = 30s ] && [ \"\$(systemctl show whodunit -P WatchdogTimestampMonotonic)\" != '$w0' ] && [ \"\$(systemctl is-active whodunit)\" = active ]"
 
+# A burst through the real path: whodunit -> /dev/log (journald) -> rsyslog's
+# /var/log/syslog. Every connect is there, or counted in a lost record.
+syslog_port() { # the events (and lost counts) in /var/log/syslog for port $1
+	grep ' whodunit\[[0-9]*\]: {' /var/log/syslog | sed 's/^.* whodunit\[[0-9]*\]: //' |
+		jq -n --argjson p "$1" '[inputs | select(.port == $p or .event == "lost")] |
+			(map(select(.port == $p)) | length) + (map(.count // 0) | add // 0)'
+}
+burst=200
+for i in $(seq $burst); do connect 43001 & ((i % 20)) || wait; done
+wait
+wait_for 30 bash -c "$(declare -f syslog_port); [ \"\$(syslog_port 43001)\" -ge $burst ]"
+check burst-journald-rsyslog "$(syslog_port 43001) of $burst connects in /var/log/syslog (events + lost counts)" \
+	test "$(syslog_port 43001)" -eq $burst
+
 # ----------------------------------------------- forwarding to the "SIEM"
 mkdir -p /etc/siem /var/spool/siem /var/log/siem
 cat >/etc/siem/rsyslog.conf <<CONF
