@@ -229,3 +229,47 @@ def test_logrotate_loses_nothing(make_agent, tmpdir_short):
     sports = [int(l.split()[2]) for l in conns if int(l.split()[2])]
     got = [l["sport"] for l in lines if l.get("port") == lst.port]
     assert sorted(got) == sorted(sports)
+
+
+TOGGLE = """\
+agent:
+  output: file:@OUT@
+  stats_interval: 0
+tcp_connect:
+  includeports: [1]
+%s
+"""
+
+
+def listen_once():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_probes_are_attached_and_detached_at_reload(make_agent):
+    """net_listen off and on again by reload (its programs were loaded at
+    start); udp_session, not loaded at start, waits for a restart."""
+    agent = make_agent(TOGGLE % "net_listen: {}").start()
+    p1 = listen_once()
+    agent.wait_event(lambda e: e["probe"] == "net_listen" and e["port"] == p1)
+    with open(agent.cfg, "w") as f:
+        f.write((TOGGLE % "").replace("@OUT@", agent.out))
+    os.kill(agent.proc.pid, signal.SIGHUP)
+    off = wait_records(agent, "reload", 1)[0]
+    p2 = listen_once()
+    with open(agent.cfg, "w") as f:
+        f.write((TOGGLE % "net_listen: {}\nudp_session: {}").replace("@OUT@", agent.out))
+    os.kill(agent.proc.pid, signal.SIGHUP)
+    on = wait_records(agent, "reload", 2)[1]
+    p3 = listen_once()
+    agent.wait_event(lambda e: e["probe"] == "net_listen" and e["port"] == p3)
+    assert agent.stop()[0] == 0
+    assert off["ok"] and off["changed"] == ["probes"]
+    assert on["ok"] and on["changed"] == ["probes"]
+    assert on["pending_restart"] == ["probes not loaded at start"]
+    ports = [e["port"] for e in agent.events() if e["probe"] == "net_listen"]
+    assert p2 not in ports, "net_listen reported while it was off"
