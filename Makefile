@@ -37,7 +37,7 @@ BPF_HEADERS := $(wildcard bpf/*.h bpf/*/*.h include/*.h)
 
 .DELETE_ON_ERROR:
 
-.PHONY: all run test test-unit test-integration test-san test-kernels bench deps clean help vmlinux
+.PHONY: all run soak test test-unit test-integration test-san test-kernels bench deps clean help vmlinux
 
 all: $(BUILD)/whodunit
 
@@ -48,6 +48,7 @@ help:
 	@echo "make test-kernels  every variant on Debian 11, 12 and 13 stock kernels under qemu (root)"
 	@echo "make deb        the Debian package; make test-package: install and test it in a Debian 12 VM"
 	@echo "make bench      overhead/drain/start-up/memory/latency figures (root)"
+	@echo "make soak       10 minutes of mixed load, sampled every 30 s (root)"
 	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
 	@echo "make clean"
 
@@ -130,6 +131,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
 	$(Q)scripts/deps.sh bench
 	$(Q)BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+
+# Minutes of mixed load, sampled: nothing may grow without bound (root; not
+# part of make test). SOAK_ARGS="--minutes 10 --rate 20000".
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/bench/soak.py $(SOAK_ARGS)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
