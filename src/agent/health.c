@@ -81,6 +81,7 @@ int wd_metrics_write(const char *path, const struct wd_totals *t, size_t table,
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
+	errno = 0; /* (ferror() without a failing call leaves errno stale) */
 	write_metrics(f, t, table, udp_sessions);
 	if (fflush(f) || ferror(f))
 		err = errno ? -errno : -EIO;
