@@ -246,7 +246,7 @@ static void maybe_stats(struct wd_agent *a, const struct wd_totals *t, int64_t n
 		wd_record_stats(&a->dispatch, t, &a->last, now - a->last_stats_ns);
 	wd_health_status(t, d->ptable.count);
 	if (a->cfg.metrics_file &&
-	    (err = wd_metrics_write(a->cfg.metrics_file, t, d->ptable.count,
+	    (err = wd_metrics_write(a->cfg.metrics_file, t, &d->ptable,
 				    d->udp.table.count)))
 		wd_warn("metrics_file %s: %s", a->cfg.metrics_file, strerror(-err));
 	a->last = *t;

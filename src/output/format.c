@@ -128,7 +128,7 @@ static void put_user(struct wd_buf *b, const char *key, uint32_t uid,
 }
 
 /* ,"cmdline":"...","exe":"..." of a node, escaped once and kept with it. */
-static void cache_json(struct wd_pnode *n)
+static void cache_json(struct wd_ptable *t, struct wd_pnode *n)
 {
 	struct wd_buf tmp = { 0 };
 
@@ -138,12 +138,8 @@ static void cache_json(struct wd_pnode *n)
 		wd_json_key(&tmp, "exe", false);
 		wd_json_str(&tmp, n->exe, strlen(n->exe));
 	}
-	if (tmp.oom) {
+	if (tmp.oom || !wd_ptable_cache_json(t, n, tmp.p, tmp.len))
 		wd_buf_free(&tmp);
-		return;
-	}
-	n->json = tmp.p;
-	n->json_len = (uint32_t)tmp.len;
 }
 
 static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
@@ -174,7 +170,7 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	if (n && n->cmdline && !cut) {
 		/* Ancestors recur in every event: escape their strings once. */
 		if (!n->json)
-			cache_json((struct wd_pnode *)n);
+			cache_json(en->ptable, (struct wd_pnode *)n);
 		if (n->json) {
 			wd_buf_put(b, n->json, n->json_len);
 			goto user;

@@ -85,6 +85,7 @@ def test_stats_records_are_a_heartbeat(make_agent, tmpdir_short):
     assert totals["seen"] >= 5 and totals["emitted"] >= 5
     assert sum(s["since_last"]["emitted"] for s in stats) == totals["emitted"]
     assert stats[-1]["process_table"] > 0
+    assert 0 < stats[-1]["process_table_bytes"] <= stats[-1]["process_table_max_bytes"]
     with open(metrics) as f:
         text = f.read()
     assert "# TYPE whodunit_seen_total counter" in text
