@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "output/format.h"
+#include "proc/procfs.h"
 #include "util/clock.h"
 #include "util/variant.h"
 
@@ -195,8 +196,10 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 		wd_json_str(b, n->exe, strlen(n->exe));
 	}
 user:
-	put_user(b, "username", uid, en);
-	wd_json_u64(b, "uid", uid);
+	if (uid != WD_UID_UNKNOWN) { /* unknown: neither member */
+		put_user(b, "username", uid, en);
+		wd_json_u64(b, "uid", uid);
+	}
 	if (n && n->loginuid != WD_LOGINUID_UNSET) {
 		wd_json_u64(b, "loginuid", n->loginuid);
 		put_user(b, "loginname", n->loginuid, en);
@@ -276,8 +279,10 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 						   ",\"probe\":\"tcp_connect\"");
 	wd_json_u64(b, "pid", pid);
 	wd_json_u64(b, "tid", e->tid);
-	wd_json_u64(b, "uid", e->uid);
-	put_user(b, "username", e->uid, en);
+	if (e->uid != WD_UID_UNKNOWN) { /* unknown: neither member */
+		wd_json_u64(b, "uid", e->uid);
+		put_user(b, "username", e->uid, en);
+	}
 	wd_json_key(b, "comm", false);
 	put_comm(b, e->comm);
 	wd_buf_puts(b, family == AF_INET ? ",\"family\":\"ipv4\"" : ",\"family\":\"ipv6\"");
@@ -350,8 +355,10 @@ void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_buf_puts(b, "\"pid\":");
 	wd_buf_u64(b, pid);
 	wd_json_u64(b, "tid", e->tid);
-	wd_json_u64(b, "uid", e->uid);
-	put_user(b, "username", e->uid, en);
+	if (e->uid != WD_UID_UNKNOWN) { /* unknown: neither member */
+		wd_json_u64(b, "uid", e->uid);
+		put_user(b, "username", e->uid, en);
+	}
 	wd_json_key(b, "comm", false);
 	put_comm(b, e->comm);
 	wd_json_u64(b, "netns", e->netns);

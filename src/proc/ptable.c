@@ -330,6 +330,7 @@ static struct wd_pnode *insert(struct wd_ptable *t, uint32_t pid, uint64_t start
 	n->pid = pid;
 	n->start_ns = start_ns;
 	n->coarse = coarse;
+	n->uid = WD_UID_UNKNOWN;
 	n->loginuid = WD_LOGINUID_UNSET;
 	b = bucket_of(t, pid);
 	n->hnext = t->bucket[b];
