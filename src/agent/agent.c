@@ -150,6 +150,11 @@ int wd_agent_start(struct wd_agent *a)
 		wd_err("loading BPF needs root (or CAP_BPF with CAP_PERFMON)");
 		return EX_NOPERM;
 	}
+	if (a->cfg.udp_session.enabled && !wd_have_net_admin()) {
+		wd_err("udp_session needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for its cgroup "
+		       "programs: grant it, or remove udp_session from the config");
+		return EX_NOPERM;
+	}
 	if (wd_kernel_check(a->opts.btf))
 		return EX_UNAVAILABLE;
 	ret = open_output(a);
