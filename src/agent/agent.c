@@ -12,6 +12,7 @@
 #include "agent/agent.h"
 #include "agent/watch.h"
 #include "loader/host.h"
+#include "loader/mounts.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/notify.h"
@@ -377,6 +378,7 @@ void wd_agent_stop(struct wd_agent *a)
 		log_stats(a, "exit");
 	}
 	wd_loader_stop(&a->loader);
+	wd_mounts_undo();
 	if (a->sfd >= 0)
 		close(a->sfd);
 	if (a->tfd >= 0)
