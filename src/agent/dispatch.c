@@ -127,6 +127,7 @@ void wd_dispatch_free(struct wd_dispatch *d)
 	if (d->ptable.bucket)
 		wd_ptable_free(&d->ptable);
 	wd_udp_sessions_free(&d->udp);
+	wd_snapshot_end(&d->snapshot);
 	wd_buf_free(&d->line);
 }
 
