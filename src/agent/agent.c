@@ -209,7 +209,8 @@ static void log_stats(struct wd_agent *a, const char *when)
 		"written %llu, output lost %llu (spooled %llu, failed attempts %llu), "
 		"malformed %llu; process table %zu "
 		"(max %zu), evictions %llu, lineage breaks %llu, full %llu, "
-		"process records lost %llu, /proc reads %llu, shortened %llu",
+		"process records lost %llu, /proc reads %llu, shortened %llu; "
+		"process table bytes %zu (max %zu), trimmed %llu",
 		when, (unsigned long long)t.seen, (unsigned long long)t.filtered,
 		(unsigned long long)t.emitted, (unsigned long long)t.ring_lost,
 		(unsigned long long)t.written, (unsigned long long)t.output_lost,
@@ -218,7 +219,8 @@ static void log_stats(struct wd_agent *a, const char *when)
 		(unsigned long long)pt->evictions, (unsigned long long)pt->lineage_breaks,
 		(unsigned long long)pt->full, (unsigned long long)t.proc_lost,
 		(unsigned long long)pt->proc_reads,
-		(unsigned long long)d->enrich.shortened);
+		(unsigned long long)d->enrich.shortened, pt->bytes, pt->max_bytes,
+		(unsigned long long)pt->trimmed);
 }
 
 /*
