@@ -12,6 +12,7 @@
 #include "agent/agent.h"
 #include "agent/watch.h"
 #include "loader/host.h"
+#include "loader/mounts.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/notify.h"
@@ -150,6 +151,11 @@ int wd_agent_start(struct wd_agent *a)
 		wd_err("loading BPF needs root (or CAP_BPF with CAP_PERFMON)");
 		return EX_NOPERM;
 	}
+	if (a->cfg.udp_session.enabled && !wd_have_net_admin()) {
+		wd_err("udp_session needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for its cgroup "
+		       "programs: grant it, or remove udp_session from the config");
+		return EX_NOPERM;
+	}
 	if (wd_kernel_check(a->opts.btf))
 		return EX_UNAVAILABLE;
 	ret = open_output(a);
@@ -203,7 +209,8 @@ static void log_stats(struct wd_agent *a, const char *when)
 		"written %llu, output lost %llu (spooled %llu, failed attempts %llu), "
 		"malformed %llu; process table %zu "
 		"(max %zu), evictions %llu, lineage breaks %llu, full %llu, "
-		"process records lost %llu, /proc reads %llu, shortened %llu",
+		"process records lost %llu, /proc reads %llu, shortened %llu; "
+		"process table bytes %zu (max %zu), trimmed %llu",
 		when, (unsigned long long)t.seen, (unsigned long long)t.filtered,
 		(unsigned long long)t.emitted, (unsigned long long)t.ring_lost,
 		(unsigned long long)t.written, (unsigned long long)t.output_lost,
@@ -212,7 +219,8 @@ static void log_stats(struct wd_agent *a, const char *when)
 		(unsigned long long)pt->evictions, (unsigned long long)pt->lineage_breaks,
 		(unsigned long long)pt->full, (unsigned long long)t.proc_lost,
 		(unsigned long long)pt->proc_reads,
-		(unsigned long long)d->enrich.shortened);
+		(unsigned long long)d->enrich.shortened, pt->bytes, pt->max_bytes,
+		(unsigned long long)pt->trimmed);
 }
 
 /*
@@ -246,7 +254,7 @@ static void maybe_stats(struct wd_agent *a, const struct wd_totals *t, int64_t n
 		wd_record_stats(&a->dispatch, t, &a->last, now - a->last_stats_ns);
 	wd_health_status(t, d->ptable.count);
 	if (a->cfg.metrics_file &&
-	    (err = wd_metrics_write(a->cfg.metrics_file, t, d->ptable.count,
+	    (err = wd_metrics_write(a->cfg.metrics_file, t, &d->ptable,
 				    d->udp.table.count)))
 		wd_warn("metrics_file %s: %s", a->cfg.metrics_file, strerror(-err));
 	a->last = *t;
@@ -372,6 +380,7 @@ void wd_agent_stop(struct wd_agent *a)
 		log_stats(a, "exit");
 	}
 	wd_loader_stop(&a->loader);
+	wd_mounts_undo();
 	if (a->sfd >= 0)
 		close(a->sfd);
 	if (a->tfd >= 0)

@@ -106,6 +106,8 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 	if (!err)
 		err = wd_ptable_init(&d->ptable, proc_root, cfg->process_cache_size);
 	if (!err)
+		d->ptable.max_bytes = (size_t)cfg->process_cache_bytes;
+	if (!err)
 		err = wd_users_init(&d->users, passwd);
 	if (err)
 		return err;
@@ -125,6 +127,7 @@ void wd_dispatch_free(struct wd_dispatch *d)
 	if (d->ptable.bucket)
 		wd_ptable_free(&d->ptable);
 	wd_udp_sessions_free(&d->udp);
+	wd_snapshot_end(&d->snapshot);
 	wd_buf_free(&d->line);
 }
 

@@ -17,6 +17,7 @@
 #include "output/format.h"
 #include "output/sink.h"
 #include "proc/ptable.h"
+#include "proc/snapshot.h"
 #include "proc/users.h"
 
 struct wd_dispatch {
@@ -32,6 +33,7 @@ struct wd_dispatch {
 	struct wd_udp_sessions udp;
 	int64_t next_snapshot_ns; /* CLOCK_MONOTONIC; 0: net_listen snapshots off */
 	struct wd_connect_event snap; /* scratch record of a snapshot listener */
+	struct wd_snapshot snapshot;  /* the net_listen snapshot under way */
 	struct wd_buf line;
 	uint64_t malformed;
 	/* Events not formatted (no memory) or refused by the sink (also in sink.lost). */

@@ -47,7 +47,8 @@ static void metric(FILE *f, const char *name, const char *type, const char *help
 		name, help, name, type, name, v);
 }
 
-static void write_metrics(FILE *f, const struct wd_totals *t, size_t table,
+static void write_metrics(FILE *f, const struct wd_totals *t,
+			  const struct wd_ptable *table,
 			  size_t udp_sessions)
 {
 	metric(f, "seen_total", "counter", "Connects, listens and UDP destinations seen.",
@@ -66,11 +67,18 @@ static void write_metrics(FILE *f, const struct wd_totals *t, size_t table,
 	       t->malformed);
 	metric(f, "reloads_total", "counter", "Configuration reloads applied.", t->reloads);
 	metric(f, "process_table_entries", "gauge", "Processes in the process table.",
-	       table);
+	       table->count);
+	metric(f, "process_table_bytes", "gauge",
+	       "Bytes the process table holds (entries, cmdlines, JSON copies).",
+	       table->bytes);
+	metric(f, "process_table_trimmed_total", "counter",
+	       "Cmdline or JSON copies dropped to stay under process_cache_bytes.",
+	       table->trimmed);
 	metric(f, "udp_sessions", "gauge", "Open UDP sessions.", udp_sessions);
 }
 
-int wd_metrics_write(const char *path, const struct wd_totals *t, size_t table,
+int wd_metrics_write(const char *path, const struct wd_totals *t,
+		     const struct wd_ptable *table,
 		     size_t udp_sessions)
 {
 	char tmp[4096 + 16];
@@ -81,6 +89,7 @@ int wd_metrics_write(const char *path, const struct wd_totals *t, size_t table,
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
+	errno = 0; /* (ferror() without a failing call leaves errno stale) */
 	write_metrics(f, t, table, udp_sessions);
 	if (fflush(f) || ferror(f))
 		err = errno ? -errno : -EIO;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent/records.h"
+#include "proc/ptable.h"
 
 struct wd_health {
 	int64_t watchdog_ns;   /* ping every this often (half WATCHDOG_USEC); 0: off */
@@ -24,7 +25,8 @@ void wd_health_tick(struct wd_health *h, int64_t now_ns);
 /* STATUS= line for systemctl status. */
 void wd_health_status(const struct wd_totals *t, size_t table);
 /* The counters as a node_exporter textfile at path. 0 or -errno. */
-int wd_metrics_write(const char *path, const struct wd_totals *t, size_t table,
+int wd_metrics_write(const char *path, const struct wd_totals *t,
+		     const struct wd_ptable *table,
 		     size_t udp_sessions);
 
 #endif

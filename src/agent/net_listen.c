@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* net_listen snapshots: every listener /proc shows, as a listen event. */
+#include <errno.h>
 #include <string.h>
 
 #include "agent/dispatch.h"
@@ -45,18 +46,37 @@ static void on_listener(void *ctx, const struct wd_listener *l)
 	d->enrich.snapshot = false;
 }
 
+/*
+ * A snapshot goes a slice at a time: the /proc/PID/fd walk of the whole
+ * host takes at most this long per wake-up, then resumes at the next one
+ * (the ring is drained in between).
+ */
+#define WD_SNAPSHOT_SLICE_NS (5 * 1000000LL)
+
 void wd_listen_snapshot_tick(struct wd_dispatch *d)
 {
 	const struct wd_probe_config *nl = &d->cfg->net_listen;
 	int64_t t;
+	int n;
 
-	if (!d->next_snapshot_ns)
+	if (!d->next_snapshot_ns) {
+		wd_snapshot_end(&d->snapshot); /* turned off by a reload */
 		return;
-	t = wd_clock_ns(CLOCK_MONOTONIC);
-	if (t < d->next_snapshot_ns)
-		return;
-	d->next_snapshot_ns = t + (int64_t)nl->snapshot_periodicity * WD_NS_PER_SEC;
-	if (wd_snapshot_listeners(d->proc_root, nl->listen_tcp, nl->listen_udp,
-				  on_listener, d) < 0)
-		wd_warn("net_listen snapshot: cannot read %s", d->proc_root);
+	}
+	if (!d->snapshot.dir) {
+		t = wd_clock_ns(CLOCK_MONOTONIC);
+		if (t < d->next_snapshot_ns)
+			return;
+		d->next_snapshot_ns = t + (int64_t)nl->snapshot_periodicity * WD_NS_PER_SEC;
+		n = wd_snapshot_begin(&d->snapshot, d->proc_root, nl->listen_tcp,
+				      nl->listen_udp);
+		if (n < 0) {
+			wd_warn("net_listen snapshot: cannot read %s: %s", d->proc_root,
+				strerror(-n));
+			return;
+		}
+	}
+	n = wd_snapshot_step(&d->snapshot, WD_SNAPSHOT_SLICE_NS, on_listener, d);
+	if (n < 0 && n != -EINPROGRESS)
+		wd_warn("net_listen snapshot: %s", strerror(-n));
 }

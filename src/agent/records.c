@@ -94,6 +94,9 @@ void wd_record_stats(struct wd_dispatch *d, const struct wd_totals *now,
 	put_totals(b, "since_last", now, last);
 	wd_json_u64(b, "process_table", d->ptable.count);
 	wd_json_u64(b, "process_table_max", d->ptable.max);
+	wd_json_u64(b, "process_table_bytes", d->ptable.bytes);
+	wd_json_u64(b, "process_table_max_bytes", d->ptable.max_bytes);
+	wd_json_u64(b, "process_table_trimmed", d->ptable.trimmed);
 	wd_json_u64(b, "udp_sessions", d->udp.table.count);
 	finish(d, b);
 }

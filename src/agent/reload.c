@@ -140,11 +140,14 @@ static void diff(const struct wd_config *o, struct wd_config *n,
 		add(pending, "variant");
 	if (o->process_cache_size != n->process_cache_size)
 		add(pending, "process_cache_size");
+	if (o->process_cache_bytes != n->process_cache_bytes)
+		add(pending, "process_cache_bytes");
 	if (o->net_listen.exclude_random_bind != n->net_listen.exclude_random_bind)
 		add(pending, "net_listen.exclude_random_bind");
 	n->ring_buffer_bytes = o->ring_buffer_bytes;
 	n->variant = o->variant;
 	n->process_cache_size = o->process_cache_size;
+	n->process_cache_bytes = o->process_cache_bytes;
 	n->net_listen.exclude_random_bind = o->net_listen.exclude_random_bind;
 }
 

@@ -66,6 +66,7 @@ struct wd_config {
 	char *syslog_socket; /* the local syslog socket, /dev/log by default */
 	uint32_t ring_buffer_bytes;
 	uint32_t process_cache_size; /* entries of the process table */
+	uint64_t process_cache_bytes; /* bytes of the process table; 0: no bound */
 	uint32_t max_event_size;     /* bytes of one JSON record (0: no limit) */
 #define WD_MAX_EVENT_UNSET 0xffffffffu /* default: 8000 for syslog, else none */
 #define WD_SYSLOG_MAX_EVENT 8000

@@ -68,6 +68,8 @@ static void print_agent(const struct wd_config *cfg, FILE *f)
 		cfg->syslog_socket ? cfg->syslog_socket : WD_SYSLOG_SOCKET);
 	fprintf(f, "agent.ring_buffer_size: %u\n", cfg->ring_buffer_bytes);
 	fprintf(f, "agent.process_cache_size: %u\n", cfg->process_cache_size);
+	fprintf(f, "agent.process_cache_bytes: %llu\n",
+		(unsigned long long)cfg->process_cache_bytes);
 	if (cfg->max_event_size == WD_MAX_EVENT_UNSET)
 		fprintf(f, "agent.max_event_size: 8000 for syslog, no limit otherwise\n");
 	else

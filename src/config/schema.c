@@ -23,6 +23,7 @@ static const struct wd_config defaults = {
 	.syslog_ident = "whodunit",
 	.ring_buffer_bytes = 4u << 20,
 	.process_cache_size = 65536,
+	.process_cache_bytes = 64u << 20,
 	.max_event_size = WD_MAX_EVENT_UNSET,
 	.variant = WD_VARIANT_NONE, /* auto */
 	.stats_interval = 60,
@@ -156,6 +157,21 @@ static int agent_cache(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	return 0;
 }
 
+static int agent_cache_bytes(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
+			     void *arg)
+{
+	uint64_t size = 0;
+	int err;
+
+	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
+	if (err)
+		return err;
+	if (size != 0 && (size < (1u << 20) || size > (64ull << 30)))
+		return wd_rd_fail(r, v, "process_cache_bytes must be 0 (no limit) or 1M to 64G");
+	AGENT_CFG(arg)->process_cache_bytes = size;
+	return 0;
+}
+
 static int agent_stats(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
 	(void)k;
@@ -234,6 +250,7 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "output_buffer", agent_output_buffer, NULL },
 	{ "watch_config", agent_watch, NULL },
 	{ "metrics_file", agent_metrics, NULL },
+	{ "process_cache_bytes", agent_cache_bytes, NULL },
 	{ NULL, NULL, NULL },
 };
 

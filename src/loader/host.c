@@ -11,11 +11,13 @@
 #include "loader/host.h"
 #include "util/log.h"
 
+#define CAP_NET_ADMIN_BIT 12
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
 
-bool wd_have_bpf_privileges(void)
+/* The effective capability set; every bit when /proc cannot say and we are root. */
+static unsigned long long cap_eff(void)
 {
 	unsigned long long eff = 0;
 	char line[256];
@@ -23,13 +25,27 @@ bool wd_have_bpf_privileges(void)
 
 	f = fopen("/proc/self/status", "re");
 	if (!f)
-		return geteuid() == 0;
+		return geteuid() == 0 ? ~0ull : 0;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
 	fclose(f);
+	return eff;
+}
+
+bool wd_have_bpf_privileges(void)
+{
+	unsigned long long eff = cap_eff();
+
 	return (eff >> CAP_SYS_ADMIN_BIT & 1) ||
 	       ((eff >> CAP_PERFMON_BIT & 1) && (eff >> CAP_BPF_BIT & 1));
+}
+
+bool wd_have_net_admin(void)
+{
+	unsigned long long eff = cap_eff();
+
+	return (eff >> CAP_NET_ADMIN_BIT & 1) || (eff >> CAP_SYS_ADMIN_BIT & 1);
 }
 
 void wd_privilege_hint(const char *why)

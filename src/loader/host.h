@@ -7,6 +7,11 @@
 
 /* CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON, in the effective set. */
 bool wd_have_bpf_privileges(void);
+/*
+ * CAP_NET_ADMIN (or CAP_SYS_ADMIN, which the kernel accepts instead) in the
+ * effective set: loading and attaching udp_session's cgroup programs.
+ */
+bool wd_have_net_admin(void);
 /* After an attach failure: log which privilege the kernel wanted, if known. */
 void wd_privilege_hint(const char *why);
 /*

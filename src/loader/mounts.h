@@ -11,5 +11,10 @@ void wd_ensure_tracefs(void);
  * cgroup2 mount. A negative errno on failure.
  */
 int wd_cgroup2_root(void);
+/*
+ * Unmount what the two above mounted (nothing the system had), after the
+ * programs and the cgroup descriptor are gone: the agent's stop.
+ */
+void wd_mounts_undo(void);
 
 #endif

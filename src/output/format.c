@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "output/format.h"
+#include "proc/procfs.h"
 #include "util/clock.h"
 #include "util/variant.h"
 
@@ -128,7 +129,7 @@ static void put_user(struct wd_buf *b, const char *key, uint32_t uid,
 }
 
 /* ,"cmdline":"...","exe":"..." of a node, escaped once and kept with it. */
-static void cache_json(struct wd_pnode *n)
+static void cache_json(struct wd_ptable *t, struct wd_pnode *n)
 {
 	struct wd_buf tmp = { 0 };
 
@@ -138,12 +139,8 @@ static void cache_json(struct wd_pnode *n)
 		wd_json_key(&tmp, "exe", false);
 		wd_json_str(&tmp, n->exe, strlen(n->exe));
 	}
-	if (tmp.oom) {
+	if (tmp.oom || !wd_ptable_cache_json(t, n, tmp.p, tmp.len))
 		wd_buf_free(&tmp);
-		return;
-	}
-	n->json = tmp.p;
-	n->json_len = (uint32_t)tmp.len;
 }
 
 static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
@@ -174,7 +171,7 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 	if (n && n->cmdline && !cut) {
 		/* Ancestors recur in every event: escape their strings once. */
 		if (!n->json)
-			cache_json((struct wd_pnode *)n);
+			cache_json(en->ptable, (struct wd_pnode *)n);
 		if (n->json) {
 			wd_buf_put(b, n->json, n->json_len);
 			goto user;
@@ -199,8 +196,10 @@ static void put_node(struct wd_buf *b, const struct wd_lineage_node *ln,
 		wd_json_str(b, n->exe, strlen(n->exe));
 	}
 user:
-	put_user(b, "username", uid, en);
-	wd_json_u64(b, "uid", uid);
+	if (uid != WD_UID_UNKNOWN) { /* unknown: neither member */
+		put_user(b, "username", uid, en);
+		wd_json_u64(b, "uid", uid);
+	}
 	if (n && n->loginuid != WD_LOGINUID_UNSET) {
 		wd_json_u64(b, "loginuid", n->loginuid);
 		put_user(b, "loginname", n->loginuid, en);
@@ -280,8 +279,10 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 						   ",\"probe\":\"tcp_connect\"");
 	wd_json_u64(b, "pid", pid);
 	wd_json_u64(b, "tid", e->tid);
-	wd_json_u64(b, "uid", e->uid);
-	put_user(b, "username", e->uid, en);
+	if (e->uid != WD_UID_UNKNOWN) { /* unknown: neither member */
+		wd_json_u64(b, "uid", e->uid);
+		put_user(b, "username", e->uid, en);
+	}
 	wd_json_key(b, "comm", false);
 	put_comm(b, e->comm);
 	wd_buf_puts(b, family == AF_INET ? ",\"family\":\"ipv4\"" : ",\"family\":\"ipv6\"");
@@ -354,8 +355,10 @@ void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_buf_puts(b, "\"pid\":");
 	wd_buf_u64(b, pid);
 	wd_json_u64(b, "tid", e->tid);
-	wd_json_u64(b, "uid", e->uid);
-	put_user(b, "username", e->uid, en);
+	if (e->uid != WD_UID_UNKNOWN) { /* unknown: neither member */
+		wd_json_u64(b, "uid", e->uid);
+		put_user(b, "username", e->uid, en);
+	}
 	wd_json_key(b, "comm", false);
 	put_comm(b, e->comm);
 	wd_json_u64(b, "netns", e->netns);

@@ -159,6 +159,7 @@ int wd_read_ids(const char *root, pid_t pid, uint32_t *uid, uint32_t *loginuid)
 	char text[4096], *line;
 	ssize_t n;
 
+	*uid = WD_UID_UNKNOWN;
 	*loginuid = 0xffffffffu;
 	if (read_proc_text(root, pid, "loginuid", text, sizeof(text)) > 0)
 		*loginuid = (uint32_t)strtoul(text, NULL, 10);

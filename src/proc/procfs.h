@@ -30,9 +30,13 @@ int wd_read_stat(const char *root, pid_t pid, struct wd_stat *st);
 ssize_t wd_read_cmdline(const char *root, pid_t pid, char *buf, size_t cap,
 			bool *truncated);
 
+/* A uid that /proc would not tell (status unreadable): never (uid_t)-1's owner. */
+#define WD_UID_UNKNOWN 0xffffffffu
+
 /*
- * Real uid (from status) and loginuid of ROOT/PID; loginuid stays
- * 0xffffffff when unset or unknown. 0 or negative errno.
+ * Real uid (from status) and loginuid of ROOT/PID; uid is WD_UID_UNKNOWN
+ * when status cannot be read or parsed, loginuid stays 0xffffffff when
+ * unset or unknown. 0 or negative errno.
  */
 int wd_read_ids(const char *root, pid_t pid, uint32_t *uid, uint32_t *loginuid);
 /* Target of ROOT/PID/exe (malloc'ed), or NULL. */

@@ -45,6 +45,8 @@ struct wd_pnode {
 	uint32_t nchildren;
 	struct wd_pnode *hnext;          /* pid hash chain */
 	struct wd_pnode *xprev, *xnext;  /* exited-but-referenced list, oldest first */
+	struct wd_pnode *aprev, *anext;  /* every entry, oldest insert/exec first */
+	size_t bytes;                    /* what this entry holds, as counted */
 };
 
 struct wd_ptable {
@@ -54,6 +56,10 @@ struct wd_ptable {
 	size_t nbuckets; /* a power of two */
 	size_t count, max;
 	struct wd_pnode *xhead, *xtail;
+	struct wd_pnode *ahead, *atail;
+	struct wd_pnode *trim_next; /* where trimming for max_bytes goes on */
+	size_t bytes, max_bytes;
+	uint64_t trimmed;       /* cmdline/JSON copies dropped to stay under max_bytes */
 	uint64_t evictions;     /* entries dropped to stay under max */
 	uint64_t lineage_breaks;
 	uint64_t full;          /* inserts refused: every entry was alive */
@@ -64,6 +70,13 @@ int wd_ptable_init(struct wd_ptable *t, const char *proc_root, size_t max);
 void wd_ptable_free(struct wd_ptable *t);
 /* Read every process of proc_root. Returns how many were added. */
 size_t wd_ptable_seed(struct wd_ptable *t);
+
+/*
+ * Keep the cached JSON copy (malloc'd) of n's cmdline and exe; false (the
+ * caller keeps ownership) when that would exceed max_bytes.
+ */
+bool wd_ptable_cache_json(struct wd_ptable *t, struct wd_pnode *n, char *json,
+			  size_t len);
 
 /* Apply one record from the kernel. */
 void wd_ptable_apply(struct wd_ptable *t, const struct wd_proc_event *e,

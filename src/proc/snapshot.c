@@ -15,82 +15,116 @@
 #include <unistd.h>
 
 #include "proc/snapshot.h"
-
-struct inode_pid {
-	unsigned long inode;
-	uint32_t pid;
-};
+#include "util/clock.h"
 
 static int cmp_inode(const void *a, const void *b)
 {
-	const struct inode_pid *x = a, *y = b;
+	const struct wd_inode_pid *x = a, *y = b;
 
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
-/* Every socket inode open in some process, sorted, with one owner. */
-static int socket_owners(const char *root, struct inode_pid **out, size_t *n)
+static int add_owner(struct wd_snapshot *s, unsigned long inode, uint32_t pid)
 {
-	struct inode_pid *v = NULL, *nv;
-	size_t cap = 0, cnt = 0;
-	struct dirent *de;
-	DIR *d = opendir(root);
+	struct wd_inode_pid *nv;
 
-	if (!d)
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+
+		nv = realloc(s->owners, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		s->owners = nv;
+		s->cap = cap;
+	}
+	s->owners[s->n].inode = inode;
+	s->owners[s->n].pid = pid;
+	s->n++;
+	return 0;
+}
+
+/* The socket inodes open in ROOT/PID/fd, added to the owners. */
+static int scan_fds(struct wd_snapshot *s, unsigned long pid)
+{
+	char path[300], lpath[600], link[64];
+	struct dirent *fe;
+	int err = 0;
+	DIR *fd;
+
+	snprintf(path, sizeof(path), "%s/%lu/fd", s->proc_root, pid);
+	fd = opendir(path);
+	if (!fd)
+		return 0; /* gone, or not ours to read */
+	while (!err && (fe = readdir(fd))) {
+		ssize_t l;
+
+		if (fe->d_name[0] == '.')
+			continue;
+		snprintf(lpath, sizeof(lpath), "%s/%s", path, fe->d_name);
+		l = readlink(lpath, link, sizeof(link) - 1);
+		if (l <= 8 || strncmp(link, "socket:[", 8))
+			continue;
+		link[l] = '\0';
+		err = add_owner(s, strtoul(link + 8, NULL, 10), (uint32_t)pid);
+	}
+	closedir(fd);
+	return err;
+}
+
+void wd_snapshot_end(struct wd_snapshot *s)
+{
+	if (s->dir)
+		closedir(s->dir);
+	free(s->owners);
+	*s = (struct wd_snapshot){ 0 };
+}
+
+int wd_snapshot_begin(struct wd_snapshot *s, const char *proc_root, bool tcp,
+		      bool udp)
+{
+	wd_snapshot_end(s);
+	s->dir = opendir(proc_root);
+	if (!s->dir)
 		return -errno;
-	while ((de = readdir(d))) {
-		char path[300], link[64];
-		struct dirent *fe;
-		DIR *fd;
+	s->proc_root = proc_root;
+	s->tcp = tcp;
+	s->udp = udp;
+	return 0;
+}
+
+/*
+ * Walk on through ROOT/PID/fd until the walk ends (0) or budget_ns has
+ * gone (-EINPROGRESS); at least one process per call.
+ */
+static int walk_owners(struct wd_snapshot *s, int64_t budget_ns)
+{
+	int64_t t0 = wd_clock_ns(CLOCK_MONOTONIC);
+	struct dirent *de;
+	int err;
+
+	while ((de = readdir(s->dir))) {
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
 
 		if (*end || pid == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%lu/fd", root, pid);
-		fd = opendir(path);
-		if (!fd)
-			continue;
-		while ((fe = readdir(fd))) {
-			char lpath[600];
-			ssize_t l;
-
-			if (fe->d_name[0] == '.')
-				continue;
-			snprintf(lpath, sizeof(lpath), "%s/%s", path, fe->d_name);
-			l = readlink(lpath, link, sizeof(link) - 1);
-			if (l <= 8 || strncmp(link, "socket:[", 8))
-				continue;
-			link[l] = '\0';
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 256;
-				nv = realloc(v, cap * sizeof(*v));
-				if (!nv) {
-					closedir(fd);
-					closedir(d);
-					free(v);
-					return -ENOMEM;
-				}
-				v = nv;
-			}
-			v[cnt].inode = strtoul(link + 8, NULL, 10);
-			v[cnt].pid = (uint32_t)pid;
-			cnt++;
-		}
-		closedir(fd);
+		err = scan_fds(s, pid);
+		if (err)
+			return err;
+		if (wd_clock_ns(CLOCK_MONOTONIC) - t0 >= budget_ns)
+			return -EINPROGRESS;
 	}
-	closedir(d);
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), cmp_inode);
-	*out = v;
-	*n = cnt;
+	closedir(s->dir);
+	s->dir = NULL;
+	if (s->n)
+		qsort(s->owners, s->n, sizeof(*s->owners), cmp_inode);
 	return 0;
 }
 
-static uint32_t owner(const struct inode_pid *v, size_t n, unsigned long inode)
+static uint32_t owner(const struct wd_inode_pid *v, size_t n, unsigned long inode)
 {
-	struct inode_pid key = { .inode = inode };
-	const struct inode_pid *hit;
+	struct wd_inode_pid key = { .inode = inode };
+	const struct wd_inode_pid *hit;
 
 	if (!n)
 		return 0;
@@ -143,7 +177,7 @@ int wd_parse_proc_net_line(const char *line, int family, struct wd_listener *l,
 }
 
 static int scan(const char *root, const char *file, int family, int protocol,
-		const struct inode_pid *owners, size_t nowners, wd_listener_fn fn,
+		const struct wd_inode_pid *owners, size_t nowners, wd_listener_fn fn,
 		void *ctx)
 {
 	char path[300], line[512];
@@ -180,24 +214,38 @@ static int scan(const char *root, const char *file, int family, int protocol,
 	return n;
 }
 
+int wd_snapshot_step(struct wd_snapshot *s, int64_t budget_ns, wd_listener_fn fn,
+		     void *ctx)
+{
+	const char *root = s->proc_root;
+	int n = 0, err;
+
+	if (!s->dir)
+		return -EINVAL; /* not begun, or ended */
+	err = walk_owners(s, budget_ns);
+	if (err == -EINPROGRESS)
+		return err;
+	if (err) {
+		wd_snapshot_end(s);
+		return err;
+	}
+	if (s->tcp) {
+		n += scan(root, "tcp", AF_INET, IPPROTO_TCP, s->owners, s->n, fn, ctx);
+		n += scan(root, "tcp6", AF_INET6, IPPROTO_TCP, s->owners, s->n, fn, ctx);
+	}
+	if (s->udp) {
+		n += scan(root, "udp", AF_INET, IPPROTO_UDP, s->owners, s->n, fn, ctx);
+		n += scan(root, "udp6", AF_INET6, IPPROTO_UDP, s->owners, s->n, fn, ctx);
+	}
+	wd_snapshot_end(s);
+	return n;
+}
+
 int wd_snapshot_listeners(const char *proc_root, bool tcp, bool udp,
 			  wd_listener_fn fn, void *ctx)
 {
-	struct inode_pid *owners = NULL;
-	size_t nowners = 0;
-	int n = 0, err;
+	struct wd_snapshot s = { 0 };
+	int err = wd_snapshot_begin(&s, proc_root, tcp, udp);
 
-	err = socket_owners(proc_root, &owners, &nowners);
-	if (err)
-		return err;
-	if (tcp) {
-		n += scan(proc_root, "tcp", AF_INET, IPPROTO_TCP, owners, nowners, fn, ctx);
-		n += scan(proc_root, "tcp6", AF_INET6, IPPROTO_TCP, owners, nowners, fn, ctx);
-	}
-	if (udp) {
-		n += scan(proc_root, "udp", AF_INET, IPPROTO_UDP, owners, nowners, fn, ctx);
-		n += scan(proc_root, "udp6", AF_INET6, IPPROTO_UDP, owners, nowners, fn, ctx);
-	}
-	free(owners);
-	return n;
+	return err ? err : wd_snapshot_step(&s, INT64_MAX, fn, ctx);
 }

@@ -20,7 +20,12 @@ char *wd_read_file(const char *path, size_t max, size_t *len, struct stat *st_ou
 		*err = -errno;
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		*err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		close(fd);
 		return NULL;

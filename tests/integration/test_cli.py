@@ -70,3 +70,17 @@ def test_without_privileges_exits_77():
                         "-o", "stdout"], capture_output=True, timeout=30)
     assert r.returncode == 77, r.stderr
     assert b"needs root" in r.stderr
+
+
+def test_udp_session_without_net_admin_exits_77(tmp_path):
+    """CAP_BPF and CAP_PERFMON load tcp_connect; udp_session's cgroup
+    programs also need CAP_NET_ADMIN (or CAP_SYS_ADMIN): refused at start."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop capabilities with setpriv")
+    conf = tmp_path / "udp.yaml"
+    conf.write_text("tcp_connect: {}\nudp_session: {}\nagent:\n  output: stdout\n")
+    drop = "-net_admin,-sys_admin"
+    r = subprocess.run(["setpriv", "--inh-caps=" + drop, "--bounding-set=" + drop,
+                        WHODUNIT, "-c", str(conf)], capture_output=True, timeout=30)
+    assert r.returncode == 77, r.stderr
+    assert b"udp_session needs CAP_NET_ADMIN" in r.stderr

@@ -5,9 +5,10 @@ import hashlib
 import os
 import signal
 import socket
+import subprocess
 import time
 
-from conftest import Client, Listener
+from conftest import WHODUNIT, Client, Listener, require_root
 
 REPORT_PORT_CONFIG = """\
 agent:
@@ -85,6 +86,7 @@ def test_stats_records_are_a_heartbeat(make_agent, tmpdir_short):
     assert totals["seen"] >= 5 and totals["emitted"] >= 5
     assert sum(s["since_last"]["emitted"] for s in stats) == totals["emitted"]
     assert stats[-1]["process_table"] > 0
+    assert 0 < stats[-1]["process_table_bytes"] <= stats[-1]["process_table_max_bytes"]
     with open(metrics) as f:
         text = f.read()
     assert "# TYPE whodunit_seen_total counter" in text
@@ -142,3 +144,48 @@ def test_watchdog_and_status_reach_the_service_manager(make_agent):
     # every 200 ms (half the timeout) for 2.5 s
     assert len(pings) >= 8, msgs
     assert any(m.startswith("STATUS=events written ") for m in msgs), msgs
+
+
+UNDO_MOUNTS_SCRIPT = r"""
+set -e
+umount /sys/kernel/tracing 2>/dev/null || true
+umount -l /sys/kernel/debug 2>/dev/null || true
+grep ' cgroup2 ' /proc/self/mounts | while read -r _ dir _; do umount -l "$dir"; done
+test ! -e /sys/kernel/tracing/events
+"$WD" -c "$CONF" 2>"$ERR" &
+pid=$!
+for _ in $(seq 200); do
+    grep -q 'ready:' "$ERR" && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+done
+kill -TERM $pid
+wait $pid || echo "rc $?"
+echo MOUNTS
+cat /proc/self/mounts
+"""
+
+
+def test_mounts_made_by_the_agent_are_undone_at_stop(tmpdir_short):
+    """In a mount namespace without tracefs and cgroup2 the agent mounts
+    them; SIGTERM unmounts them again."""
+    require_root()
+    conf = os.path.join(tmpdir_short, "w.yaml")
+    with open(conf, "w") as f:
+        f.write("agent:\n  output: file:%s/ev.json\n  variant: tracepoint\n"
+                "tcp_connect: {}\nudp_session: {}\n" % tmpdir_short)
+    err = os.path.join(tmpdir_short, "agent.stderr")
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                        UNDO_MOUNTS_SCRIPT],
+                       env=dict(os.environ, WD=WHODUNIT, CONF=conf, ERR=err),
+                       capture_output=True, timeout=60)
+    with open(err) as f:
+        log = f.read()
+    out = r.stdout.decode()
+    assert r.returncode == 0 and "MOUNTS" in out, (r.stderr, log)
+    assert "rc " not in out, log
+    assert "mounted tracefs on /sys/kernel/tracing" in log, log
+    assert "unmounted /run/whodunit/cgroup2" in log, log
+    mounts = out.split("MOUNTS", 1)[1]
+    assert " /sys/kernel/tracing " not in mounts, mounts
+    assert "/run/whodunit/cgroup2" not in mounts, mounts

@@ -231,6 +231,10 @@ Test(config, operations_keys)
 	cr_assert_eq(parse("agent:\n  stats_interval: 86401\n"), -EINVAL);
 	cr_assert_str_eq(err, "t.yaml:2:19: stats_interval must be 0 (no stats records) "
 			      "to 86400 seconds");
+	cr_assert_eq(cfg.process_cache_bytes, 64u << 20);
+	cr_assert_eq(parse("agent:\n  process_cache_bytes: 8M\n"), 0, "%s", err);
+	cr_assert_eq(cfg.process_cache_bytes, 8u << 20);
+	cr_assert_eq(parse("agent:\n  process_cache_bytes: 1000\n"), -EINVAL);
 	cr_assert_eq(parse("agent:\n  metrics_file: m.prom\n"), -EINVAL);
 	cr_assert_str_eq(err, "t.yaml:2:17: metrics_file must be an absolute path");
 }

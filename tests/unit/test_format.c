@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -231,5 +232,35 @@ Test(format, sequence_numbers_count_up)
 	wd_buf_reset(&b);
 	wd_format_connect(&b, &e, &en);
 	cr_assert(strstr(wd_buf_cstr(&b), "\"seq\":2,"), "%s", b.p);
+	wd_buf_free(&b);
+}
+
+/* A process whose /proc/PID/status cannot be read is not reported as root. */
+Test(format, unknown_uid_has_no_uid_or_username)
+{
+	struct wd_connect_event e = { 0 };
+	struct wd_buf b = { 0 };
+	char path[600];
+	const char *s, *init;
+
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT,
+				       .variant = WD_VARIANT_TRACEPOINT, .ts_ns = 1 };
+	e.tid = 300;
+	e.uid = 1000;
+	e.family = AF_INET;
+	e.depth = 1;
+	proc(&e.tree[0], 300, 1, 1000, "curl", 60);
+	put_proc(300, 1, "curl", 6000, "curl\0", 5);
+	put_proc(1, 0, "init", 5, "/sbin/init\0", 11);
+	snprintf(path, sizeof(path), "%s/1/status", root);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(wd_ptable_seed(&pt), 2);
+	wd_format_connect(&b, &e, &en);
+	s = wd_buf_cstr(&b);
+	init = strstr(s, "{\"pid\":1,");
+	cr_assert_not_null(init, "%s", s);
+	cr_assert_null(strstr(init, "\"uid\""), "%s", s);
+	cr_assert_null(strstr(init, "username"), "%s", s);
+	cr_assert_null(strstr(s, "root"), "%s", s);
 	wd_buf_free(&b);
 }

@@ -124,3 +124,16 @@ Test(procfs, ids_and_exe)
 	free(exe);
 	cr_assert_null(wd_read_exe(root, 71));
 }
+
+Test(procfs, unreadable_status_leaves_the_uid_unknown_not_root)
+{
+	uint32_t uid = 0, luid = 0;
+
+	put(72, "loginuid", "4242", 4); /* no status */
+	cr_assert_lt(wd_read_ids(root, 72, &uid, &luid), 0);
+	cr_assert_eq(uid, WD_UID_UNKNOWN);
+	put(73, "status", "Name:\tx\n", 8); /* no Uid: line */
+	uid = 0;
+	cr_assert_lt(wd_read_ids(root, 73, &uid, &luid), 0);
+	cr_assert_eq(uid, WD_UID_UNKNOWN);
+}

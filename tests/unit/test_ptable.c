@@ -264,3 +264,48 @@ Test(ptable, live_processes_beyond_the_bound_are_refused_not_leaked)
 	cr_assert_eq(t.count, 64);
 	cr_assert_eq(t.full, 200 - 63);
 }
+
+/* Every entry's bytes, counted afresh. */
+static size_t recount(void)
+{
+	size_t sum = 0;
+
+	for (size_t i = 0; i < t.nbuckets; i++)
+		for (struct wd_pnode *n = t.bucket[i]; n; n = n->hnext)
+			sum += sizeof(*n) + n->cmdline_len + n->json_len +
+			       (n->exe ? strlen(n->exe) + 1 : 0);
+	return sum;
+}
+
+Test(ptable, bytes_stay_bounded_under_a_storm_of_long_cmdlines)
+{
+	static char args[4000];
+
+	memset(args, 'a', sizeof(args));
+	init_with_pid1(65536);
+	t.max_bytes = 2 << 20; /* the entries alone: about 1 MiB */
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint32_t pid = 10 + 2 * i;
+		struct wd_pnode *n;
+		char *json = malloc(8000);
+
+		/* a parent that execs, forks a child, exits: kept while referenced */
+		FORK(pid, NS(100 + i), 1, NS(1), "storm");
+		rec(WD_EV_EXEC, pid, NS(100 + i), 0, 0, "storm", "/bin/storm",
+		    args, sizeof(args));
+		FORK(pid + 1, NS(100 + i), pid, NS(100 + i), "child");
+		if (i % 2)
+			EXIT(pid, NS(100 + i));
+		n = wd_ptable_find(&t, pid + 1, NS(100 + i));
+		cr_assert_not_null(n);
+		memset(json, 'j', 8000);
+		if (!wd_ptable_cache_json(&t, n, json, 8000))
+			free(json);
+		cr_assert_leq(t.bytes, t.max_bytes, "%zu bytes after %u", t.bytes, i);
+	}
+	cr_assert_eq(t.bytes, recount());
+	cr_assert_gt(t.trimmed, 0);
+	cr_assert_gt(t.evictions, 0);
+	/* the newest process keeps its cmdline */
+	cr_assert_not_null(wd_ptable_find(&t, 10 + 2 * 2999, NS(3099))->cmdline);
+}
