@@ -101,6 +101,8 @@ static int start_loader(struct wd_agent *a)
 	wd_agent_loader_opts(a, &a->cfg, &lo);
 	a->dispatch.udp.take = wd_loader_udp_take;
 	a->dispatch.udp.take_ctx = &a->loader;
+	a->dispatch.udp.sweep = wd_loader_udp_sweep;
+	a->dispatch.udp.sweep_ctx = &a->loader;
 	if (wd_loader_start(&a->loader, &lo, why, sizeof(why))) {
 		wd_err("no probe variant could be attached: %s", why);
 		wd_privilege_hint(why);
@@ -189,6 +191,10 @@ static void totals(struct wd_agent *a, struct wd_totals *t)
 		.ring_lost = c.dropped, .proc_lost = c.proc_dropped,
 		.written = d->sink.written, .output_lost = d->sink.lost + d->oom_lost,
 		.malformed = d->malformed, .reloads = a->reloads,
+		.udp_map_full = c.udp_map_full, .udp_close_lost = c.udp_close_lost,
+		.udp_sessions_dropped = d->udp.table.dropped,
+		.udp_evicted = d->udp.evicted, .udp_swept = d->udp.swept,
+		.udp_truncated = d->udp.truncated,
 	};
 }
 
