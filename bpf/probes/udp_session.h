@@ -21,9 +21,6 @@
 #ifndef EEXIST
 #define EEXIST 17
 #endif
-#ifndef ENOMEM
-#define ENOMEM 12
-#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -90,10 +87,6 @@ static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
 		return 1;
 	nv = (struct wd_udp_val){ .first_ns = now, .last_ns = now, .count = 1 };
 	err = bpf_map_update_elem(&wd_udp_dests, k, &nv, BPF_NOEXIST);
-	if (!err && bpf_map_update_elem(&wd_udp_socks, &cookie, &one, BPF_ANY)) {
-		bpf_map_delete_elem(&wd_udp_dests, k);
-		err = -ENOMEM;
-	}
 	if (err) {
 		c = counters();
 		if (c && err != -EEXIST) /* (EEXIST: another CPU added it) */
@@ -101,8 +94,16 @@ static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
 		return 1;
 	}
 	ev.cookie = cookie;
-	if (wd_submit_rc(&ev)) /* lost (counted): the next datagram tries again */
+	if (wd_submit_rc(&ev)) { /* lost (counted): the next datagram tries again */
 		bpf_map_delete_elem(&wd_udp_dests, k);
+		return 1;
+	}
+	/* (after the record: a socket userland never heard of sends no release) */
+	if (bpf_map_update_elem(&wd_udp_socks, &cookie, &one, BPF_ANY)) {
+		c = counters(); /* its session ends at session_max_duration */
+		if (c)
+			c->udp_map_full++;
+	}
 	return 1;
 }
 
