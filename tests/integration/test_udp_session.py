@@ -136,22 +136,28 @@ def test_burst_with_full_ring_leaves_udp_session_working(make_agent):
         os.kill(agent.proc.pid, signal.SIGCONT)
     burst_pid = int(r.stdout)
     # More sockets than records fitted in the ring, all open at once (a
-    # slot freed by a delivered record serves one of them only), paced for
-    # the small ring: each is reported at its first datagram.
-    code = ("import socket,time,os;print(os.getpid(),flush=True);ss=[]\n"
-            "for _ in range(%d):\n"
+    # slot freed by a delivered record serves one of them only), each
+    # reported at its first datagram; one at a time, for the small ring.
+    code = ("import socket,sys,os;print(os.getpid(),flush=True);ss=[]\n"
+            "for line in sys.stdin:\n"
             " ss.append(socket.socket(socket.AF_INET,socket.SOCK_DGRAM))\n"
-            " ss[-1].sendto(b'x',('127.0.0.1',%d));time.sleep(0.05)\n"
-            "for s in ss: s.close()\n" % (after_n, port))
-    r2 = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
-                        timeout=60)
-    pid2 = int(r2.stdout)
-    agent.wait_event(lambda e: len([x for x in sessions(agent, pid2)
-                                    if not x.get("first_datagram")]) == after_n,
-                     what="%d sessions after the burst" % after_n)
+            " ss[-1].sendto(b'x',('127.0.0.1',%d));print(len(ss),flush=True)\n" % port)
+    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    try:
+        pid2 = int(p.stdout.readline())
+        for i in range(1, after_n + 1):
+            p.stdin.write(b"\n")
+            p.stdin.flush()
+            assert int(p.stdout.readline()) == i
+            agent.wait_event(lambda e: len(sessions(agent, pid2)) == i,
+                             what="first datagram %d after the burst" % i)
+    finally:
+        p.stdin.close()
+        p.wait(timeout=10)
+    agent.wait_event(lambda e: len(sessions(agent, pid2)) == 2 * after_n,
+                     what="%d sessions at close" % after_n)
     assert agent.stop()[0] == 0
-    firsts = [e for e in sessions(agent, pid2) if e.get("first_datagram")]
-    assert len(firsts) == after_n
     burst = [e for e in sessions(agent, burst_pid) if not e.get("first_datagram")]
     assert all(len(e["destinations"]) == 1 for e in burst)
     assert {e["error"] for e in burst} <= {"", "agent_stopping"}
