@@ -219,6 +219,15 @@ static void log_stats(struct wd_agent *a, const char *when)
 		(unsigned long long)pt->full, (unsigned long long)t.proc_lost,
 		(unsigned long long)pt->proc_reads,
 		(unsigned long long)d->enrich.shortened);
+	if (a->cfg.udp_session.enabled)
+		wd_info("%s: udp_session: sessions %zu, not tracked %llu, map full %llu, "
+			"releases lost %llu, evicted %llu, swept %llu, destinations "
+			"truncated %llu", when, d->udp.table.count,
+			(unsigned long long)t.udp_sessions_dropped,
+			(unsigned long long)t.udp_map_full,
+			(unsigned long long)t.udp_close_lost,
+			(unsigned long long)t.udp_evicted, (unsigned long long)t.udp_swept,
+			(unsigned long long)t.udp_truncated);
 }
 
 /*
