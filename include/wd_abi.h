@@ -123,6 +123,10 @@ struct wd_counters {
 	__u64 emitted;  /* written to the ring buffer */
 	__u64 dropped;  /* lost because the ring buffer was full */
 	__u64 proc_dropped; /* fork/exec/exit records lost (ring full) */
+	__u64 udp_map_full; /* udp_session: a wd_udp_dests or wd_udp_socks update
+			     * failed (not counted, no session for it) */
+	__u64 udp_close_lost; /* udp_session: release records lost (ring full);
+			       * those sessions end at session_max_duration */
 };
 
 /* Per-CPU ring-buffer wakeup state (map wd_wakeup). */
@@ -160,7 +164,7 @@ _Static_assert(__builtin_offsetof(struct wd_connect_event, tree) ==
 _Static_assert(sizeof(struct wd_connect_event) ==
 		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
 	       "wd_connect_event ABI");
-_Static_assert(sizeof(struct wd_counters) == 40, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_counters) == 56, "wd_counters ABI");
 _Static_assert(sizeof(struct wd_udp_key) == 32, "wd_udp_key ABI");
 _Static_assert(sizeof(struct wd_udp_close) == 24, "wd_udp_close ABI");
 _Static_assert(__builtin_offsetof(struct wd_proc_event, data) == WD_PROC_EVENT_FIXED,

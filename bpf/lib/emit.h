@@ -51,8 +51,8 @@ struct wd_emit {
 	struct sock *sk; /* source address and port from here, or NULL */
 };
 
-/* Build the event in the scratch map and submit it: 0 always. */
-static __always_inline int wd_submit(const struct wd_emit *d)
+/* Build the event in the scratch map and submit it: 0, or -1 if it was lost. */
+static __always_inline int wd_submit_rc(const struct wd_emit *d)
 {
 	struct wd_counters *c = counters();
 	struct wd_connect_event *e;
@@ -61,7 +61,7 @@ static __always_inline int wd_submit(const struct wd_emit *d)
 
 	e = bpf_map_lookup_elem(&wd_scratch, &zero);
 	if (!e)
-		return 0;
+		return -1;
 	pid_tgid = bpf_get_current_pid_tgid();
 
 	e->hdr.type = d->type;
@@ -105,10 +105,17 @@ static __always_inline int wd_submit(const struct wd_emit *d)
 	if (ringbuf_output(e, size)) {
 		if (c)
 			c->dropped++;
-		return 0;
+		return -1;
 	}
 	if (c)
 		c->emitted++;
+	return 0;
+}
+
+/* wd_submit_rc() for programs that must return 0. */
+static __always_inline int wd_submit(const struct wd_emit *d)
+{
+	wd_submit_rc(d);
 	return 0;
 }
 

@@ -3,6 +3,13 @@
  * udp_session: cgroup hooks on UDP sends, connects and releases. The kernel
  * counts datagrams per socket and destination (wd_udp_dests); userland
  * reports a socket's destinations when it is released.
+ *
+ * Both maps are LRU: neither can fill up and switch the probe off. A
+ * destination entry exists only while userland got (or will get) its
+ * record: if the record is lost the entry is deleted again, so the next
+ * datagram tries once more. Entries userland never takes (its session
+ * table was full, or it fell behind) are evicted by the LRU or deleted by
+ * userland's periodic sweep. Failed updates are counted (udp_map_full).
  */
 #ifndef WD_PROBES_UDP_SESSION_H
 #define WD_PROBES_UDP_SESSION_H
@@ -11,8 +18,12 @@
 #include "lib/filter.h"
 #include "lib/sockaddr.h"
 
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct wd_udp_key);
 	__type(value, struct wd_udp_val);
@@ -46,11 +57,13 @@ static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
 		.dport = port,
 		.tracing = false, /* a cgroup program */
 	};
+	struct wd_counters *c;
 	struct wd_udp_val *v, nv;
 	struct wd_udp_key *k;
 	__u64 now, cookie;
 	__u32 zero = 0;
 	__u8 one = 1;
+	long err;
 
 	if (ctx->type != SOCK_DGRAM)
 		return 1;
@@ -73,11 +86,24 @@ static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
 	if (seen_and_filtered(WD_PROBE_UDP_SESSION, family, addr, port))
 		return 1;
 	nv = (struct wd_udp_val){ .first_ns = now, .last_ns = now, .count = 1 };
-	if (bpf_map_update_elem(&wd_udp_dests, k, &nv, BPF_NOEXIST))
+	err = bpf_map_update_elem(&wd_udp_dests, k, &nv, BPF_NOEXIST);
+	if (err) {
+		c = counters();
+		if (c && err != -EEXIST) /* (EEXIST: another CPU added it) */
+			c->udp_map_full++;
 		return 1;
-	bpf_map_update_elem(&wd_udp_socks, &cookie, &one, BPF_ANY);
+	}
 	ev.cookie = cookie;
-	wd_submit(&ev);
+	if (wd_submit_rc(&ev)) { /* lost (counted): the next datagram tries again */
+		bpf_map_delete_elem(&wd_udp_dests, k);
+		return 1;
+	}
+	/* (after the record: a socket userland never heard of sends no release) */
+	if (bpf_map_update_elem(&wd_udp_socks, &cookie, &one, BPF_ANY)) {
+		c = counters(); /* its session ends at session_max_duration */
+		if (c)
+			c->udp_map_full++;
+	}
 	return 1;
 }
 
@@ -141,7 +167,12 @@ int wd_udp_release(struct bpf_sock *sk)
 	bpf_map_delete_elem(&wd_udp_socks, &cookie);
 	c.hdr.ts_ns = bpf_ktime_get_boot_ns();
 	c.cookie = cookie;
-	ringbuf_output(&c, sizeof(c));
+	if (ringbuf_output(&c, sizeof(c))) {
+		struct wd_counters *n = counters();
+
+		if (n) /* the session ends at session_max_duration instead */
+			n->udp_close_lost++;
+	}
 	return 1;
 }
 

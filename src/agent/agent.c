@@ -102,6 +102,8 @@ static int start_loader(struct wd_agent *a)
 	wd_agent_loader_opts(a, &a->cfg, &lo);
 	a->dispatch.udp.take = wd_loader_udp_take;
 	a->dispatch.udp.take_ctx = &a->loader;
+	a->dispatch.udp.sweep = wd_loader_udp_sweep;
+	a->dispatch.udp.sweep_ctx = &a->loader;
 	if (wd_loader_start(&a->loader, &lo, why, sizeof(why))) {
 		wd_err("no probe variant could be attached: %s", why);
 		wd_privilege_hint(why);
@@ -195,6 +197,10 @@ static void totals(struct wd_agent *a, struct wd_totals *t)
 		.ring_lost = c.dropped, .proc_lost = c.proc_dropped,
 		.written = d->sink.written, .output_lost = d->sink.lost + d->oom_lost,
 		.malformed = d->malformed, .reloads = a->reloads,
+		.udp_map_full = c.udp_map_full, .udp_close_lost = c.udp_close_lost,
+		.udp_sessions_dropped = d->udp.table.dropped,
+		.udp_evicted = d->udp.evicted, .udp_swept = d->udp.swept,
+		.udp_truncated = d->udp.truncated,
 	};
 }
 
@@ -221,6 +227,15 @@ static void log_stats(struct wd_agent *a, const char *when)
 		(unsigned long long)pt->proc_reads,
 		(unsigned long long)d->enrich.shortened, pt->bytes, pt->max_bytes,
 		(unsigned long long)pt->trimmed);
+	if (a->cfg.udp_session.enabled)
+		wd_info("%s: udp_session: sessions %zu, not tracked %llu, map full %llu, "
+			"releases lost %llu, evicted %llu, swept %llu, destinations "
+			"truncated %llu", when, d->udp.table.count,
+			(unsigned long long)t.udp_sessions_dropped,
+			(unsigned long long)t.udp_map_full,
+			(unsigned long long)t.udp_close_lost,
+			(unsigned long long)t.udp_evicted, (unsigned long long)t.udp_swept,
+			(unsigned long long)t.udp_truncated);
 }
 
 /*

@@ -66,6 +66,23 @@ static void write_metrics(FILE *f, const struct wd_totals *t,
 	metric(f, "malformed_total", "counter", "Records that failed the checks.",
 	       t->malformed);
 	metric(f, "reloads_total", "counter", "Configuration reloads applied.", t->reloads);
+	metric(f, "udp_map_full_total", "counter",
+	       "udp_session: kernel map updates that failed (destination not tracked).",
+	       t->udp_map_full);
+	metric(f, "udp_close_lost_total", "counter",
+	       "udp_session: socket releases lost (ring buffer full).", t->udp_close_lost);
+	metric(f, "udp_sessions_dropped_total", "counter",
+	       "udp_session: sessions not tracked (session table full).",
+	       t->udp_sessions_dropped);
+	metric(f, "udp_evicted_total", "counter",
+	       "udp_session: destinations whose kernel counters were evicted.",
+	       t->udp_evicted);
+	metric(f, "udp_swept_total", "counter",
+	       "udp_session: kernel destinations no session knew, deleted by the sweep.",
+	       t->udp_swept);
+	metric(f, "udp_destinations_truncated_total", "counter",
+	       "udp_session: destinations left out of records (size bounds).",
+	       t->udp_truncated);
 	metric(f, "process_table_entries", "gauge", "Processes in the process table.",
 	       table->count);
 	metric(f, "process_table_bytes", "gauge",

@@ -81,6 +81,13 @@ static void put_totals(struct wd_buf *b, const char *key, const struct wd_totals
 	wd_json_u64(b, "process_records_lost", t->proc_lost - z->proc_lost);
 	wd_json_u64(b, "malformed", t->malformed - z->malformed);
 	wd_json_u64(b, "reloads", t->reloads - z->reloads);
+	wd_json_u64(b, "udp_map_full", t->udp_map_full - z->udp_map_full);
+	wd_json_u64(b, "udp_close_lost", t->udp_close_lost - z->udp_close_lost);
+	wd_json_u64(b, "udp_sessions_dropped",
+		    t->udp_sessions_dropped - z->udp_sessions_dropped);
+	wd_json_u64(b, "udp_evicted", t->udp_evicted - z->udp_evicted);
+	wd_json_u64(b, "udp_swept", t->udp_swept - z->udp_swept);
+	wd_json_u64(b, "udp_destinations_truncated", t->udp_truncated - z->udp_truncated);
 	wd_buf_putc(b, '}');
 }
 

@@ -26,6 +26,13 @@ struct wd_totals {
 	uint64_t output_lost;  /* lines the sink could not deliver */
 	uint64_t malformed;    /* records that failed the checks */
 	uint64_t reloads;
+	/* udp_session (README: udp_session events) */
+	uint64_t udp_map_full;   /* kernel map updates that failed: not tracked */
+	uint64_t udp_close_lost; /* release records lost (ring full) */
+	uint64_t udp_sessions_dropped; /* sessions not tracked: the table was full */
+	uint64_t udp_evicted;    /* destinations reported without counts (LRU) */
+	uint64_t udp_swept;      /* kernel destinations no session knew, deleted */
+	uint64_t udp_truncated;  /* destinations left out of records */
 };
 
 /* What a start record says. */

@@ -47,6 +47,42 @@ struct wd_udp_session *wd_udp_find(struct wd_udp_table *t, uint64_t cookie)
 	return NULL;
 }
 
+/* A new session for cookie (no destination yet), or NULL (counted). */
+static struct wd_udp_session *session_new(struct wd_udp_table *t, uint64_t cookie,
+					  uint64_t ts_ns, const char *common, size_t len)
+{
+	struct wd_udp_session *s;
+
+	if (t->count >= t->max || !(s = calloc(1, sizeof(*s)))) {
+		t->dropped++;
+		return NULL;
+	}
+	s->common = malloc(len ? len : 1);
+	if (!s->common) {
+		free(s);
+		t->dropped++;
+		return NULL;
+	}
+	memcpy(s->common, common, len);
+	s->common_len = len;
+	s->cookie = cookie;
+	s->start_ns = ts_ns;
+	s->next = t->bucket[bucket_of(cookie)];
+	t->bucket[bucket_of(cookie)] = s;
+	t->count++;
+	return s;
+}
+
+static bool has_dest(const struct wd_udp_session *s, int family, const uint8_t *addr,
+		     uint16_t port)
+{
+	for (size_t i = 0; i < s->ndests; i++)
+		if (s->dests[i].port == port && s->dests[i].family == family &&
+		    !memcmp(s->dests[i].addr, addr, sizeof(s->dests[i].addr)))
+			return true;
+	return false;
+}
+
 struct wd_udp_session *wd_udp_add(struct wd_udp_table *t, uint64_t cookie,
 				  uint64_t ts_ns, const char *common, size_t len,
 				  int family, const uint8_t *addr, uint16_t port)
@@ -54,34 +90,27 @@ struct wd_udp_session *wd_udp_add(struct wd_udp_table *t, uint64_t cookie,
 	struct wd_udp_session *s = wd_udp_find(t, cookie);
 	struct wd_udp_dest *d;
 
-	if (!s) {
-		if (t->count >= t->max || !(s = calloc(1, sizeof(*s)))) {
-			t->dropped++;
-			return NULL;
-		}
-		s->common = malloc(len ? len : 1);
-		if (!s->common) {
-			free(s);
-			t->dropped++;
-			return NULL;
-		}
-		memcpy(s->common, common, len);
-		s->common_len = len;
-		s->cookie = cookie;
-		s->next = t->bucket[bucket_of(cookie)];
-		t->bucket[bucket_of(cookie)] = s;
-		t->count++;
+	if (!s && !(s = session_new(t, cookie, ts_ns, common, len)))
+		return NULL;
+	/* (again: the kernel forgot it, LRU, and saw it anew) */
+	if (has_dest(s, family, addr, port))
+		return s;
+	if (s->ndests >= WD_UDP_DESTS_MAX) {
+		s->untracked++;
+		return s;
 	}
 	if (s->ndests == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 4;
 
 		d = realloc(s->dests, cap * sizeof(*d));
-		if (!d)
+		if (!d) {
+			s->untracked++;
 			return s;
+		}
 		s->dests = d;
 		s->cap = cap;
 	}
-	if (!s->ndests)
+	if (!s->ndests && !s->untracked)
 		s->start_ns = ts_ns;
 	d = &s->dests[s->ndests++];
 	d->family = (uint16_t)family;
@@ -90,40 +119,61 @@ struct wd_udp_session *wd_udp_add(struct wd_udp_table *t, uint64_t cookie,
 	return s;
 }
 
-void wd_udp_format(struct wd_buf *b, struct wd_udp_session *s, int64_t real_ns,
-		   int64_t boot_to_real_ns, uint64_t seq, const char *error, bool first,
-		   wd_udp_take_fn take, void *ctx)
+/* (,){dest}: d with its counters, taken from the kernel unless first. */
+static void put_dest(struct wd_buf *b, const struct wd_udp_session *s,
+		     const struct wd_udp_dest *d, struct wd_udp_fmt *f, bool comma)
 {
-	size_t from = first && s->ndests ? s->ndests - 1 : 0;
+	struct wd_udp_key k = { .cookie = s->cookie, .port = d->port,
+				.family = d->family };
+	struct wd_udp_val v = { .count = 1 };
+
+	memcpy(k.addr, d->addr, sizeof(k.addr));
+	if (!f->first && f->take(f->ctx, &k, &v)) {
+		v = (struct wd_udp_val){ 0 };
+		f->evicted++;
+	}
+	if (comma)
+		wd_buf_putc(b, ',');
+	wd_format_udp_dest(b, d->family, d->addr, d->port,
+			   (double)(v.last_ns - v.first_ns) / 1e9, v.count);
+}
+
+void wd_udp_format(struct wd_buf *b, struct wd_udp_session *s, struct wd_udp_fmt *f)
+{
+	size_t start = b->len, from = f->first && s->ndests ? s->ndests - 1 : 0;
+	size_t shown = 0, mark;
+	uint64_t left = f->first ? 0 : s->untracked;
 
 	wd_buf_puts(b, "{\"timestamp\":");
-	wd_format_time(b, real_ns);
-	wd_json_u64(b, "seq", seq);
+	wd_format_time(b, f->real_ns);
+	wd_json_u64(b, "seq", f->seq);
 	wd_buf_puts(b, ",\"probe\":\"udp_session\",");
 	wd_buf_put(b, s->common, s->common_len);
 	wd_buf_puts(b, ",\"destinations\":[");
 	for (size_t i = from; i < s->ndests; i++) {
-		const struct wd_udp_dest *d = &s->dests[i];
-		struct wd_udp_key k = { .cookie = s->cookie, .port = d->port,
-					.family = d->family };
-		struct wd_udp_val v = { .count = 1 };
-
-		memcpy(k.addr, d->addr, sizeof(k.addr));
-		if (!first && take(ctx, &k, &v))
-			v = (struct wd_udp_val){ 0 };
-		if (i > from)
-			wd_buf_putc(b, ',');
-		wd_format_udp_dest(b, d->family, d->addr, d->port,
-				   (double)(v.last_ns - v.first_ns) / 1e9, v.count);
+		mark = b->len;
+		put_dest(b, s, &s->dests[i], f, shown > 0);
+		if (shown < WD_UDP_REPORT_MAX &&
+		    (!f->max_bytes || b->len - start + WD_UDP_TAIL_BYTES <= f->max_bytes)) {
+			shown++;
+		} else { /* (taken all the same: the kernel forgets it) */
+			b->len = mark;
+			left++;
+		}
 	}
-	wd_buf_puts(b, "],\"error\":");
-	wd_json_str(b, error, strlen(error));
-	if (first) {
+	wd_buf_putc(b, ']');
+	if (left)
+		wd_json_u64(b, "destinations_truncated", left);
+	f->truncated += left;
+	wd_buf_puts(b, ",\"error\":");
+	wd_json_str(b, f->error, strlen(f->error));
+	if (f->first) {
 		wd_buf_puts(b, ",\"first_datagram\":true");
 	} else {
 		wd_buf_puts(b, ",\"session_start\":");
-		wd_format_time(b, (int64_t)s->start_ns + boot_to_real_ns);
+		wd_format_time(b, (int64_t)s->start_ns + f->boot_to_real_ns);
 		s->ndests = 0; /* the kernel forgot them too: a new session follows */
+		s->untracked = 0;
 	}
 	wd_buf_putc(b, '}');
 }
@@ -160,26 +210,46 @@ static void session_emit(struct wd_udp_sessions *u, struct wd_udp_session *s,
 			 const char *error, bool first)
 {
 	struct wd_enrich *en = u->enrich;
+	struct wd_udp_fmt f = {
+		.real_ns = wd_clock_ns(CLOCK_REALTIME),
+		.boot_to_real_ns = en->boot_to_real_ns, .seq = ++en->seq,
+		.error = error, .first = first, .max_bytes = en->max_bytes,
+		.take = u->take, .ctx = u->take_ctx,
+	};
 
 	wd_buf_reset(&u->line);
-	wd_udp_format(&u->line, s, wd_clock_ns(CLOCK_REALTIME), en->boot_to_real_ns,
-		      ++en->seq, error, first, u->take, u->take_ctx);
+	wd_udp_format(&u->line, s, &f);
+	u->evicted += f.evicted;
+	u->truncated += f.truncated;
 	u->emit(u->emit_ctx, &u->line);
+}
+
+/* The budget of a session's process part: room for the rest of a record. */
+static size_t common_budget(const struct wd_enrich *en)
+{
+	if (!en->max_bytes)
+		return 0;
+	return en->max_bytes > 2 * WD_UDP_RESERVE_BYTES ?
+		en->max_bytes - WD_UDP_RESERVE_BYTES : en->max_bytes / 2;
 }
 
 void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e)
 {
 	struct wd_udp_session *s = wd_udp_find(&u->table, e->cookie);
+	size_t before;
 
 	wd_buf_reset(&u->common);
-	if (!s || !s->ndests)
-		wd_format_udp_common(&u->common, e, u->enrich);
-	if (s && s->ndests == 0) /* a new session on a known socket: new process part */
+	if (s && s->ndests == 0 && !s->untracked) { /* a new session: new process part */
 		wd_udp_remove(&u->table, s);
+		s = NULL;
+	}
+	if (!s)
+		wd_format_udp_common(&u->common, e, u->enrich, common_budget(u->enrich));
+	before = s ? s->ndests : 0;
 	s = wd_udp_add(&u->table, e->cookie, e->hdr.ts_ns,
 		       u->common.p ? u->common.p : "", u->common.len, e->family,
 		       e->daddr, e->dport);
-	if (s && u->emit_first)
+	if (s && s->ndests > before && u->emit_first)
 		session_emit(u, s, "", true);
 }
 
@@ -189,19 +259,43 @@ void wd_udp_on_close(struct wd_udp_sessions *u, uint64_t cookie)
 
 	if (!s)
 		return;
-	if (s->ndests)
+	if (s->ndests || s->untracked)
 		session_emit(u, s, "", false);
 	wd_udp_remove(&u->table, s);
+}
+
+/* Every WD_UDP_SWEEP_EVERY_NS: the kernel's destinations no session took. */
+static void sweep(struct wd_udp_sessions *u, uint64_t now_ns)
+{
+	uint64_t age = u->max_ns + WD_UDP_SWEEP_SLACK_NS;
+
+	if (!u->sweep || now_ns < u->next_sweep_ns)
+		return;
+	u->next_sweep_ns = now_ns + WD_UDP_SWEEP_EVERY_NS;
+	if (now_ns > age)
+		u->swept += u->sweep(u->sweep_ctx, now_ns - age);
 }
 
 void wd_udp_expire(struct wd_udp_sessions *u, uint64_t now_ns, bool all)
 {
 	const char *why = all ? "agent_stopping" : "session_max_duration_exceeded";
+	struct wd_udp_table *t = &u->table;
 
-	if (!u->table.count)
-		return;
-	for (size_t i = 0; i < WD_UDP_BUCKETS; i++)
-		for (struct wd_udp_session *s = u->table.bucket[i]; s; s = s->next)
-			if (s->ndests && (all || now_ns - s->start_ns >= u->max_ns))
+	for (size_t i = 0; t->count && i < WD_UDP_BUCKETS; i++) {
+		struct wd_udp_session **pp = &t->bucket[i], *s;
+
+		while ((s = *pp)) {
+			if (!all && (s->start_ns > now_ns || now_ns - s->start_ns < u->max_ns)) {
+				pp = &s->next;
+				continue;
+			}
+			if (s->ndests || s->untracked)
 				session_emit(u, s, why, false);
+			*pp = s->next;
+			t->count--;
+			session_free(s);
+		}
+	}
+	if (!all)
+		sweep(u, now_ns);
 }

@@ -353,10 +353,40 @@ int wd_loader_udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val 
 	struct wd_loader *l = ctx;
 	int fd = bpf_map__fd(l->skel->maps.wd_udp_dests);
 
+	if (!l->udp_take_split) {
+		if (!bpf_map_lookup_and_delete_elem(fd, k, v))
+			return 0;
+		if (errno == ENOENT)
+			return -ENOENT;
+	}
+	/* (EINVAL or ENOTSUPP before 5.14) */
 	if (bpf_map_lookup_elem(fd, k, v))
 		return -ENOENT;
+	l->udp_take_split = true;
 	bpf_map_delete_elem(fd, k);
 	return 0;
+}
+
+uint64_t wd_loader_udp_sweep(void *ctx, uint64_t before_ns)
+{
+	struct wd_loader *l = ctx;
+	int fd = bpf_map__fd(l->skel->maps.wd_udp_dests);
+	struct wd_udp_key k, next;
+	struct wd_udp_val v;
+	uint64_t n = 0, steps = 2ull * bpf_map__max_entries(l->skel->maps.wd_udp_dests);
+	bool more;
+
+	/* (bounded: a key deleted under us restarts the walk) */
+	more = !bpf_map_get_next_key(fd, NULL, &k);
+	for (; more && steps; steps--) {
+		/* the next key first: deleting k loses the place */
+		more = !bpf_map_get_next_key(fd, &k, &next);
+		if (!bpf_map_lookup_elem(fd, &k, &v) && v.first_ns < before_ns &&
+		    !bpf_map_delete_elem(fd, &k))
+			n++;
+		k = next;
+	}
+	return n;
 }
 
 int wd_loader_fd(const struct wd_loader *l)
@@ -391,6 +421,8 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 		sum->emitted += v[i].emitted;
 		sum->dropped += v[i].dropped;
 		sum->proc_dropped += v[i].proc_dropped;
+		sum->udp_map_full += v[i].udp_map_full;
+		sum->udp_close_lost += v[i].udp_close_lost;
 	}
 	free(v);
 	return err;

@@ -54,6 +54,7 @@ struct wd_loader {
 	int cgroup_fd;               /* cgroup v2 root the udp_session programs sit on */
 	unsigned int gen;            /* the filter generation in use */
 	uint32_t sets_half;          /* port sets a generation may use */
+	bool udp_take_split;         /* no lookup-and-delete on a hash (< 5.14) */
 	struct wd_filter_keys keys[WD_FILTER_GENS];
 };
 
@@ -75,9 +76,17 @@ int wd_loader_set_probes(struct wd_loader *l, const struct wd_loader_opts *o,
 /*
  * udp_session: take (read and delete) the kernel's counters of one
  * destination of a socket. 0, or -ENOENT when there are none. ctx is the
- * struct wd_loader (a wd_udp_take_fn).
+ * struct wd_loader (a wd_udp_take_fn). One lookup-and-delete: no datagram
+ * counted in between is lost; kernels before 5.14 refuse it on a hash,
+ * there it is a lookup then a delete (what is counted in between is lost).
  */
 int wd_loader_udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v);
+/*
+ * udp_session: delete the destinations whose first datagram is older than
+ * before_ns (boot time): no session knows them (their record was lost, or
+ * the session table was full). Returns how many (a wd_udp_sweep_fn).
+ */
+uint64_t wd_loader_udp_sweep(void *ctx, uint64_t before_ns);
 /*
  * Write m as the filter set not in use, then switch to it: each event is
  * judged by the old set or the new one, never a mix. -E2BIG when m needs

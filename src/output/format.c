@@ -319,39 +319,50 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_buf_putc(b, '}');
 }
 
-void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
-		       struct wd_enrich *en)
+typedef void (*render_fn)(struct wd_buf *b, const struct wd_connect_event *e,
+			  struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes);
+
+/*
+ * Render e from b->len on; if longer than max_bytes (0: no limit), again
+ * with cmdlines cut, then with middle ancestors left out, until it fits.
+ */
+static void render_fit(struct wd_buf *b, const struct wd_connect_event *e,
+		       struct wd_enrich *en, size_t max_bytes, render_fn fn)
 {
 	static const size_t caps[] = { 1024, 256, 64, 16 };
 	size_t start = b->len, nodes;
 
-	wd_lineage_build(en->ptable, e, en->lineage);
-	en->seq++;
-	render(b, e, en, SIZE_MAX, SIZE_MAX);
-	if (!en->max_bytes || b->len - start <= en->max_bytes)
+	fn(b, e, en, SIZE_MAX, SIZE_MAX);
+	if (!max_bytes || b->len - start <= max_bytes)
 		return;
 	en->shortened++;
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		b->len = start;
-		render(b, e, en, caps[i], SIZE_MAX);
-		if (b->len - start <= en->max_bytes)
+		fn(b, e, en, caps[i], SIZE_MAX);
+		if (b->len - start <= max_bytes)
 			return;
 	}
 	for (nodes = en->lineage->n; nodes > 2; nodes -= (nodes + 3) / 4) {
 		b->len = start;
-		render(b, e, en, caps[3], nodes);
-		if (b->len - start <= en->max_bytes)
+		fn(b, e, en, caps[3], nodes);
+		if (b->len - start <= max_bytes)
 			return;
 	}
 }
 
-void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
-			  struct wd_enrich *en)
+void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
+		       struct wd_enrich *en)
 {
-	struct wd_lineage *lin = en->lineage;
+	wd_lineage_build(en->ptable, e, en->lineage);
+	en->seq++;
+	render_fit(b, e, en, en->max_bytes, render);
+}
+
+static void udp_common(struct wd_buf *b, const struct wd_connect_event *e,
+		       struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes)
+{
 	uint32_t pid = e->depth ? e->tree[0].pid : 0;
 
-	wd_lineage_build(en->ptable, e, lin);
 	wd_buf_puts(b, "\"pid\":");
 	wd_buf_u64(b, pid);
 	wd_json_u64(b, "tid", e->tid);
@@ -363,7 +374,14 @@ void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 	put_comm(b, e->comm);
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);
-	put_tree(b, e, en, SIZE_MAX, SIZE_MAX);
+	put_tree(b, e, en, cmdline_cap, max_nodes);
+}
+
+void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
+			  struct wd_enrich *en, size_t max_bytes)
+{
+	wd_lineage_build(en->ptable, e, en->lineage);
+	render_fit(b, e, en, max_bytes, udp_common);
 }
 
 void wd_format_udp_dest(struct wd_buf *b, int family, const uint8_t *addr,

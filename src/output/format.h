@@ -44,9 +44,13 @@ int wd_event_check(const void *data, size_t size);
 void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		       struct wd_enrich *en);
 
-/* udp_session: the process part of an event, "pid":... to "proctree_truncated":... */
+/*
+ * udp_session: the process part of an event, "pid":... to
+ * "proctree_truncated":..., shortened like wd_format_connect() to at most
+ * max_bytes (0: no limit).
+ */
 void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
-			  struct wd_enrich *en);
+			  struct wd_enrich *en, size_t max_bytes);
 /* udp_session: one element of "destinations". */
 void wd_format_udp_dest(struct wd_buf *b, int family, const uint8_t *addr,
 			uint16_t port, double duration, uint64_t count);

@@ -104,3 +104,112 @@ def test_session_max_duration(make_agent):
         p.stdin.close()
         p.wait(timeout=10)
     assert agent.stop()[0] == 0
+
+
+BURST = r"""
+import os, socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(n):  # one socket at a time: a bounded fd count
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"x", ("127.0.0.1", port))
+    s.close()
+print(os.getpid(), flush=True)
+"""
+
+
+def test_burst_with_full_ring_leaves_udp_session_working(make_agent):
+    """70,000 sockets, one datagram each, while the agent is stopped with a
+    4 KiB ring: afterwards new sessions are still reported, and every
+    socket of the burst is a session or counted as lost."""
+    import os
+    import signal
+    import time
+    n, after_n = 70000, 40
+    port = free_port()
+    agent = make_agent("agent:\n  output: file:@OUT@\n  ring_buffer_size: 4K\n"
+                       "udp_session:\n  includeports: [%d]\n"
+                       "  emit_on_first_datagram: true\n" % port).start()
+    os.kill(agent.proc.pid, signal.SIGSTOP)
+    try:
+        r = subprocess.run([sys.executable, "-c", BURST, str(port), str(n)],
+                           capture_output=True, check=True, timeout=300)
+    finally:
+        os.kill(agent.proc.pid, signal.SIGCONT)
+    burst_pid = int(r.stdout)
+    # More sockets than records fitted in the ring, all open at once (a
+    # slot freed by a delivered record serves one of them only), each
+    # reported at its first datagram; one at a time, for the small ring.
+    # The host's process records share the ring: a destination whose
+    # record was lost gets another datagram (and, fixed, another record).
+    code = ("import socket,sys,os;print(os.getpid(),flush=True);ss=[]\n"
+            "for line in sys.stdin:\n"
+            " if line == 'new\\n': ss.append(socket.socket(socket.AF_INET,"
+            "socket.SOCK_DGRAM))\n"
+            " ss[-1].sendto(b'x',('127.0.0.1',%d));print(len(ss),flush=True)\n" % port)
+    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    again = 0
+    try:
+        pid2 = int(p.stdout.readline())
+        for i in range(1, after_n + 1):
+            cmd = b"new\n"
+            deadline = time.monotonic() + 20
+            while True:
+                p.stdin.write(cmd)
+                p.stdin.flush()
+                assert int(p.stdout.readline()) == i
+                try:
+                    agent.wait_event(lambda e: len(sessions(agent, pid2)) == i,
+                                     timeout=1)
+                    break
+                except AssertionError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("no first datagram %d after the burst"
+                                             % i)
+                cmd = b"again\n"
+                again += 1
+    finally:
+        p.stdin.close()
+        p.wait(timeout=10)
+    assert agent.stop()[0] == 0
+    firsts = [e for e in sessions(agent, pid2) if e.get("first_datagram")]
+    finals = [e for e in sessions(agent, pid2) if not e.get("first_datagram")]
+    assert len(firsts) == after_n and len(finals) == after_n
+    # (a release record lost to the ring: the session ends at the stop)
+    assert {e["error"] for e in finals} <= {"", "agent_stopping"}
+    burst = [e for e in sessions(agent, burst_pid) if not e.get("first_datagram")]
+    assert all(len(e["destinations"]) == 1 for e in burst)
+    assert {e["error"] for e in burst} <= {"", "agent_stopping"}
+    n_lost = sum(r["count"] for r in agent.records("lost"))
+    assert {r["reason"] for r in agent.records("lost")} == {"ring_full"}
+    # (the sockets after the burst lost at most one record per datagram)
+    assert n <= len(burst) + n_lost <= n + after_n + again, (len(burst), n_lost, again)
+    total = agent.records("stop")[0]["total"]
+    assert total["lost_ring_full"] == n_lost
+    assert total["udp_map_full"] == 0
+    assert total["udp_close_lost"] == len([e for e in burst + finals if e["error"]])
+    assert total["udp_sessions_dropped"] == 0
+
+
+def test_many_destinations_fit_max_event_size(make_agent):
+    """One socket, 500 destinations: records within max_event_size, the
+    destinations left out counted in destinations_truncated."""
+    agent = make_agent("agent:\n  output: file:@OUT@\n  max_event_size: 8000\n"
+                       "udp_session: {}\n").start()
+    code = ("import socket,os;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "for i in range(500): s.sendto(b'x',('127.3.%d.%d'%(i//200,i%200+1),9))\n"
+            "s.close();print(os.getpid())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                       timeout=30)
+    pid = int(r.stdout)
+    ev = agent.wait_event(lambda e: e["probe"] == "udp_session" and e["pid"] == pid,
+                          what="session of 500 destinations")
+    assert agent.stop()[0] == 0
+    raw = [l for l in agent.lines if b'"udp_session"' in l and
+           b'"pid":%d,' % pid in l]
+    assert len(raw) == 1 and len(raw[0]) <= 8000, [len(l) for l in raw]
+    assert 0 < len(ev["destinations"]) <= 64
+    assert ev["destinations_truncated"] == 500 - len(ev["destinations"])
+    assert all(d["msg_count"] == 1 for d in ev["destinations"])
+    stop = agent.records("stop")[0]["total"]
+    assert stop["udp_destinations_truncated"] == ev["destinations_truncated"]

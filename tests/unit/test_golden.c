@@ -230,6 +230,7 @@ static void udp_records(struct wd_connect_event *e, struct wd_buf *b)
 	struct wd_udp_table t;
 	struct wd_udp_session *s;
 	struct wd_buf common = { 0 };
+	struct wd_udp_fmt f;
 	uint8_t a6[16] = { 0 };
 
 	connect_rec(e, WD_EV_UDP_DEST, WD_VARIANT_NONE, 15 * SEC, AF_INET, NULL, 0,
@@ -242,17 +243,22 @@ static void udp_records(struct wd_connect_event *e, struct wd_buf *b)
 	tree(e, 1, 1, 0, 0, "systemd", SEC / 100);
 	e->hdr.size = WD_CONNECT_EVENT_FIXED + e->depth * (uint32_t)sizeof(struct wd_proc);
 	cr_assert_eq(wd_event_check(e, e->hdr.size), 0);
-	wd_format_udp_common(&common, e, &en);
+	wd_format_udp_common(&common, e, &en, 0);
 	wd_udp_init(&t, 8);
 	s = wd_udp_add(&t, 77, e->hdr.ts_ns, common.p, common.len, AF_INET, e->daddr, 53);
 	cr_assert_not_null(s);
-	wd_udp_format(b, s, (int64_t)(15 * SEC) + BOOT_TO_REAL, BOOT_TO_REAL, ++en.seq, "",
-		      true, golden_take, NULL);
+	f = (struct wd_udp_fmt){ .real_ns = (int64_t)(15 * SEC) + BOOT_TO_REAL,
+				 .boot_to_real_ns = BOOT_TO_REAL, .seq = ++en.seq, .error = "",
+				 .first = true, .take = golden_take };
+	wd_udp_format(b, s, &f);
 	line_done(b);
 	inet_pton(AF_INET6, "2001:db8::53", a6);
 	wd_udp_add(&t, 77, 16 * SEC, "", 0, AF_INET6, a6, 5353);
-	wd_udp_format(b, s, (int64_t)(18 * SEC) + BOOT_TO_REAL, BOOT_TO_REAL, ++en.seq,
-		      "session_max_duration_exceeded", false, golden_take, NULL);
+	f.real_ns = (int64_t)(18 * SEC) + BOOT_TO_REAL;
+	f.seq = ++en.seq;
+	f.error = "session_max_duration_exceeded";
+	f.first = false;
+	wd_udp_format(b, s, &f);
 	line_done(b);
 	wd_udp_remove(&t, s);
 	wd_udp_free(&t);
