@@ -9,6 +9,7 @@
 #include "util/strings.h"
 
 #define WD_UDP_SESSIONS_MAX 65536
+#define WD_PROC_BUDGET_NS (50 * 1000000LL) /* of /proc fallback reads per drain */
 #define WD_FINISH_FLUSH_MS 2000 /* at stop: how long a failing output is retried */
 
 /* Our network namespace's inode (0 when unknown). */
@@ -222,6 +223,8 @@ int wd_dispatch_record(void *ctx, void *data, size_t size)
 
 void wd_dispatch_refresh(struct wd_dispatch *d)
 {
+	/* /proc fallbacks of one drain: at most this long (then ancestry is partial) */
+	d->ptable.proc_deadline_ns = wd_clock_ns(CLOCK_MONOTONIC) + WD_PROC_BUDGET_NS;
 	d->enrich.boot_to_real_ns = wd_boot_to_real_ns();
 	wd_users_refresh(&d->users);
 }

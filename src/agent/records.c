@@ -104,6 +104,7 @@ void wd_record_stats(struct wd_dispatch *d, const struct wd_totals *now,
 	wd_json_u64(b, "process_table_bytes", d->ptable.bytes);
 	wd_json_u64(b, "process_table_max_bytes", d->ptable.max_bytes);
 	wd_json_u64(b, "process_table_trimmed", d->ptable.trimmed);
+	wd_json_u64(b, "proc_reads_skipped", d->ptable.proc_skipped);
 	wd_json_u64(b, "udp_sessions", d->udp.table.count);
 	finish(d, b);
 }

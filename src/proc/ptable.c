@@ -12,6 +12,7 @@
 
 #include "proc/procfs.h"
 #include "proc/ptable.h"
+#include "util/clock.h"
 #include "util/hash.h"
 
 int wd_ptable_init(struct wd_ptable *t, const char *proc_root, size_t max)
@@ -446,6 +447,11 @@ struct wd_pnode *wd_ptable_lookup(struct wd_ptable *t, uint32_t pid, uint64_t st
 
 	if (n)
 		return n;
+	/* a slow /proc must not hold up the loop: past the budget, unknown */
+	if (t->proc_deadline_ns && wd_clock_ns(CLOCK_MONOTONIC) > t->proc_deadline_ns) {
+		t->proc_skipped++;
+		return NULL;
+	}
 	t->proc_reads++;
 	if (wd_read_stat(t->proc_root, (pid_t)pid, &st) ||
 	    st.starttime != start_ns / t->ns_per_tick)

@@ -64,6 +64,8 @@ struct wd_ptable {
 	uint64_t lineage_breaks;
 	uint64_t full;          /* inserts refused: every entry was alive */
 	uint64_t proc_reads;    /* /proc lookups (seed and fallback) */
+	int64_t proc_deadline_ns; /* CLOCK_MONOTONIC: no fallback /proc read after; 0: none */
+	uint64_t proc_skipped;  /* fallback reads left out: past the deadline */
 };
 
 int wd_ptable_init(struct wd_ptable *t, const char *proc_root, size_t max);
@@ -86,7 +88,8 @@ void wd_ptable_apply(struct wd_ptable *t, const struct wd_proc_event *e,
 struct wd_pnode *wd_ptable_find(struct wd_ptable *t, uint32_t pid, uint64_t start_ns);
 /*
  * The entry for (pid, start_ns), read from /proc if the table lacks it and
- * /proc still shows that very process. NULL when it cannot be known.
+ * /proc still shows that very process. NULL when it cannot be known, or
+ * when proc_deadline_ns has passed (counted in proc_skipped).
  */
 struct wd_pnode *wd_ptable_lookup(struct wd_ptable *t, uint32_t pid,
 				  uint64_t start_ns);

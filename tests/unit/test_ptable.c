@@ -309,3 +309,20 @@ Test(ptable, bytes_stay_bounded_under_a_storm_of_long_cmdlines)
 	/* the newest process keeps its cmdline */
 	cr_assert_not_null(wd_ptable_find(&t, 10 + 2 * 2999, NS(3099))->cmdline);
 }
+
+Test(ptable, proc_fallback_stops_at_its_deadline)
+{
+	struct wd_pnode *n;
+
+	cr_assert_eq(wd_ptable_init(&t, root, 64), 0);
+	fake_proc(900, 1, "late", 500, "late\0", 5);
+	t.proc_deadline_ns = 1; /* long past */
+	n = wd_ptable_lookup(&t, 900, 500 * t.ns_per_tick);
+	cr_assert_null(n, "a /proc read past the deadline");
+	cr_assert_eq(t.proc_skipped, 1);
+	t.proc_deadline_ns = 0; /* no budget set: read */
+	n = wd_ptable_lookup(&t, 900, 500 * t.ns_per_tick);
+	cr_assert_not_null(n);
+	cr_assert_eq(n->pid, 900);
+	cr_assert_eq(t.proc_skipped, 1);
+}
