@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/*
- * (Over 600 lines: the byte bound needs the table's own lists and removal;
- * split it with the lineage walk when this file next grows.)
- */
+/* The process table; the lineage of an event is built in lineage.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -118,7 +115,7 @@ static size_t bucket_of(const struct wd_ptable *t, uint32_t pid)
 	return wd_hash_bucket(pid, t->nbuckets);
 }
 
-static bool start_matches(const struct wd_ptable *t, const struct wd_pnode *n,
+bool wd_ptable_same_start(const struct wd_ptable *t, const struct wd_pnode *n,
 			  uint64_t start_ns)
 {
 	if (!n->coarse)
@@ -131,7 +128,7 @@ struct wd_pnode *wd_ptable_find(struct wd_ptable *t, uint32_t pid, uint64_t star
 	struct wd_pnode *n;
 
 	for (n = t->bucket[bucket_of(t, pid)]; n; n = n->hnext) {
-		if (n->pid != pid || !start_matches(t, n, start_ns))
+		if (n->pid != pid || !wd_ptable_same_start(t, n, start_ns))
 			continue;
 		if (n->coarse && start_ns % t->ns_per_tick) {
 			n->start_ns = start_ns; /* now known exactly */
@@ -351,7 +348,7 @@ static void set_comm(struct wd_pnode *n, const char *comm, size_t max)
 }
 
 /* Fill cmdline, exe, uid, loginuid from /proc; false if pid changed hands. */
-static bool read_proc_details(struct wd_ptable *t, struct wd_pnode *n)
+bool wd_ptable_reread(struct wd_ptable *t, struct wd_pnode *n)
 {
 	char *buf = malloc(WD_ARGS_MAX);
 	struct wd_stat st;
@@ -395,7 +392,7 @@ static struct wd_pnode *add_from_proc(struct wd_ptable *t, const struct wd_stat 
 	if (!n)
 		return NULL;
 	n->ppid = (uint32_t)st->ppid;
-	if (!read_proc_details(t, n)) {
+	if (!wd_ptable_reread(t, n)) {
 		remove_node(t, n);
 		return NULL;
 	}
@@ -426,7 +423,7 @@ size_t wd_ptable_seed(struct wd_ptable *t)
 		if (!n)
 			break;
 		n->ppid = (uint32_t)st.ppid;
-		if (!read_proc_details(t, n)) {
+		if (!wd_ptable_reread(t, n)) {
 			remove_node(t, n);
 			continue;
 		}
@@ -565,81 +562,14 @@ void wd_ptable_apply(struct wd_ptable *t, const struct wd_proc_event *e, size_t 
 	enforce_bytes(t);
 }
 
-/* The kernel's record of pid in the event's chain, or NULL. */
-static const struct wd_proc *kernel_proc(const struct wd_connect_event *e, uint32_t pid)
+struct wd_pnode *wd_ptable_find_live_coarse(struct wd_ptable *t, uint32_t pid,
+					    uint64_t start_ns)
 {
-	for (unsigned int i = 0; i < e->depth && i < WD_MAX_DEPTH; i++)
-		if (e->tree[i].pid == pid)
-			return &e->tree[i];
+	struct wd_pnode *n;
+
+	for (n = t->bucket[bucket_of(t, pid)]; n; n = n->hnext)
+		if (n->pid == pid && !n->exited &&
+		    n->start_ns / t->ns_per_tick == start_ns / t->ns_per_tick)
+			return n;
 	return NULL;
-}
-
-void wd_lineage_build(struct wd_ptable *t, const struct wd_connect_event *e,
-		      struct wd_lineage *out)
-{
-	const struct wd_proc *k = e->depth ? &e->tree[0] : NULL;
-	struct wd_pnode *n = NULL;
-	bool partial = false, from_proc = false;
-
-	out->n = 0;
-	out->truncated = false;
-	out->reparented = false;
-	if (k && (e->flags & WD_F_COARSE_START)) {
-		/* A snapshot knows the start from /proc, to the tick only. */
-		for (n = t->bucket[bucket_of(t, k->pid)]; n; n = n->hnext)
-			if (n->pid == k->pid && !n->exited &&
-			    n->start_ns / t->ns_per_tick == k->start_ns / t->ns_per_tick)
-				break;
-		if (!n)
-			n = wd_ptable_lookup(t, k->pid, k->start_ns);
-	} else if (k) {
-		n = wd_ptable_lookup(t, k->pid, k->start_ns);
-	}
-	while (out->n < WD_LINEAGE_MAX && (n || k)) {
-		struct wd_lineage_node *ln = &out->v[out->n++];
-		uint32_t pid = n ? n->pid : k->pid, ppid;
-
-		ln->node = n;
-		ln->kernel = k ? k : kernel_proc(e, pid);
-		ln->reparented = false;
-		ln->current_ppid = 0;
-		if (ln->kernel && n) {
-			/* An exec the table missed: trust /proc over a stale entry. */
-			if (strncmp(n->comm, ln->kernel->comm, WD_COMM_LEN) &&
-			    !n->exited)
-				read_proc_details(t, n);
-			ln->current_ppid = ln->kernel->ppid;
-			ln->reparented = n->ppid && n->ppid != ln->kernel->ppid;
-		}
-		out->reparented |= ln->reparented;
-		if (!n || !n->cmdline)
-			partial = true;
-		if (n && n->from_proc)
-			from_proc = true;
-		if (pid == 1)
-			break;
-		/* Next: the original parent from the table, else the kernel's. */
-		ppid = n ? n->ppid : (k ? k->ppid : 0);
-		if (n && n->parent) {
-			n = n->parent;
-			k = kernel_proc(e, n->pid);
-			if (k && !start_matches(t, n, k->start_ns))
-				k = NULL;
-			continue;
-		}
-		k = ppid ? kernel_proc(e, ppid) : NULL;
-		n = k ? wd_ptable_lookup(t, k->pid, k->start_ns) : NULL;
-		if (!k) {
-			partial = true; /* the chain stops short of pid 1 */
-			break;
-		}
-	}
-	if (out->n == WD_LINEAGE_MAX ||
-	    (out->n && !(out->v[out->n - 1].node ? out->v[out->n - 1].node->pid == 1 :
-				out->v[out->n - 1].kernel->pid == 1))) {
-		if (e->flags & WD_F_TRUNCATED || out->n == WD_LINEAGE_MAX)
-			out->truncated = true;
-		partial = true;
-	}
-	out->source = partial ? WD_ANC_PARTIAL : from_proc ? WD_ANC_PROC : WD_ANC_CACHE;
 }

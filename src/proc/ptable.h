@@ -94,6 +94,15 @@ struct wd_pnode *wd_ptable_find(struct wd_ptable *t, uint32_t pid, uint64_t star
 struct wd_pnode *wd_ptable_lookup(struct wd_ptable *t, uint32_t pid,
 				  uint64_t start_ns);
 
+/* (for lineage.c) Does n's start match start_ns (to the tick if coarse)? */
+bool wd_ptable_same_start(const struct wd_ptable *t, const struct wd_pnode *n,
+			  uint64_t start_ns);
+/* (for lineage.c) Read n's cmdline and exe again from /proc; false if gone. */
+bool wd_ptable_reread(struct wd_ptable *t, struct wd_pnode *n);
+/* (for lineage.c) A live entry of pid whose start matches to the tick. */
+struct wd_pnode *wd_ptable_find_live_coarse(struct wd_ptable *t, uint32_t pid,
+					    uint64_t start_ns);
+
 /* Where an event's ancestry came from. */
 enum wd_ancestry_source {
 	WD_ANC_CACHE,   /* every process from the table, known since exec/fork */
