@@ -266,6 +266,19 @@ static void put_tree(struct wd_buf *b, const struct wd_connect_event *e,
 	}
 }
 
+/* ,"tid","uid","username","comm": the calling thread. */
+static void put_caller(struct wd_buf *b, const struct wd_connect_event *e,
+		       struct wd_enrich *en)
+{
+	wd_json_u64(b, "tid", e->tid);
+	if (e->uid != WD_UID_UNKNOWN) { /* unknown: neither member */
+		wd_json_u64(b, "uid", e->uid);
+		put_user(b, "username", e->uid, en);
+	}
+	wd_json_key(b, "comm", false);
+	put_comm(b, e->comm);
+}
+
 static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		   struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes)
 {
@@ -278,13 +291,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_buf_puts(b, e->hdr.type == WD_EV_LISTEN ? ",\"probe\":\"net_listen\"" :
 						   ",\"probe\":\"tcp_connect\"");
 	wd_json_u64(b, "pid", pid);
-	wd_json_u64(b, "tid", e->tid);
-	if (e->uid != WD_UID_UNKNOWN) { /* unknown: neither member */
-		wd_json_u64(b, "uid", e->uid);
-		put_user(b, "username", e->uid, en);
-	}
-	wd_json_key(b, "comm", false);
-	put_comm(b, e->comm);
+	put_caller(b, e, en);
 	wd_buf_puts(b, family == AF_INET ? ",\"family\":\"ipv4\"" : ",\"family\":\"ipv6\"");
 	if (e->hdr.type == WD_EV_LISTEN) {
 		wd_json_key(b, "laddr", false);
@@ -365,13 +372,7 @@ static void udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 
 	wd_buf_puts(b, "\"pid\":");
 	wd_buf_u64(b, pid);
-	wd_json_u64(b, "tid", e->tid);
-	if (e->uid != WD_UID_UNKNOWN) { /* unknown: neither member */
-		wd_json_u64(b, "uid", e->uid);
-		put_user(b, "username", e->uid, en);
-	}
-	wd_json_key(b, "comm", false);
-	put_comm(b, e->comm);
+	put_caller(b, e, en);
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);
 	put_tree(b, e, en, cmdline_cap, max_nodes);
