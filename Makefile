@@ -138,7 +138,7 @@ FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
 # The config reader opens what an input's !include names: config.c vets it.
 FUZZ_LDFLAGS_config := -Wl,--wrap=open
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(OBJS) $(BUILD)/obj/embed.o
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/tmpdir.h $(OBJS) $(BUILD)/obj/embed.o
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$*) $< $(OBJS) \
@@ -160,7 +160,7 @@ fuzz: deps fuzz-build
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
 			> $(FUZZ_BUILD)/$$t.log 2>&1 || \
 			{ tail -n 60 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
-		grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' \
+		grep -E '^(stat::number_of_executed_units|#[0-9]+[[:space:]]+DONE)' \
 			$(FUZZ_BUILD)/$$t.log; \
 	done
 

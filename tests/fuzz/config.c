@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "tmpdir.h"
 
 static char dir[] = "/tmp/wd-fuzz-config-XXXXXX";
 static char main_path[64], inc_path[64];
@@ -55,8 +56,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir))
-		__builtin_trap();
+	fuzz_tmpdir(dir);
 	snprintf(main_path, sizeof(main_path), "%s/main.yaml", dir);
 	snprintf(inc_path, sizeof(inc_path), "%s/inc.yaml", dir);
 	return 0;

@@ -16,6 +16,7 @@
 
 #include "proc/procfs.h"
 #include "proc/snapshot.h"
+#include "tmpdir.h"
 
 static char root[] = "/tmp/wd-fuzz-proc-XXXXXX";
 static const char *const files[] = {
@@ -28,8 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(root))
-		__builtin_trap();
+	fuzz_tmpdir(root);
 	snprintf(path, sizeof(path), "%s/1", root);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/net", root);

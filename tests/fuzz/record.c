@@ -5,7 +5,8 @@
  * config (net_listen and udp_session turned on too).
  *
  * Input: one byte of settings, then chunks of [mode:1][len:2 LE][len bytes],
- * each one record (copied to an 8-byte aligned buffer, as in the ring).
+ * each one record (copied to a buffer of its size, aligned as in the ring,
+ * so that ASan sees a read past its end).
  * mode bit 0: hdr.size = len; bit 1: hdr.type = (mode >> 4) & 7;
  * bit 2: a dispatch tick after it. Every line written must be one JSON object
  * on one line without raw control bytes.
@@ -19,13 +20,13 @@
 
 #include "agent/dispatch.h"
 #include "config/filter.h"
+#include "tmpdir.h"
 #include "util/file.h"
 
 static char root[] = "/tmp/wd-fuzz-record-XXXXXX";
 static char out_path[128], passwd_path[128];
 static struct wd_config cfg;
 static struct wd_filter_maps filters;
-static _Alignas(8) uint8_t rec[65536 + 8];
 
 static void put(const char *name, const void *data, size_t len)
 {
@@ -63,8 +64,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(root))
-		__builtin_trap();
+	fuzz_tmpdir(root);
 	snprintf(out_path, sizeof(out_path), "%s/events.json", root);
 	snprintf(passwd_path, sizeof(passwd_path), "%s/passwd", root);
 	put("passwd", "root:x:0:0::/:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n"
@@ -138,11 +138,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t off = 1; off + 3 <= size;) {
 		uint8_t mode = data[off];
 		size_t len = data[off + 1] | (size_t)data[off + 2] << 8;
-		struct wd_event_hdr *h = (void *)rec;
+		struct wd_event_hdr *h;
+		uint8_t *rec;
 
 		off += 3;
 		if (len > size - off)
 			len = size - off;
+		rec = malloc(len ? len : 1);
+		if (!rec)
+			break;
+		h = (void *)rec;
 		memcpy(rec, data + off, len);
 		off += len;
 		if (len >= sizeof(*h) && (mode & 1))
@@ -150,6 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len >= sizeof(*h) && (mode & 2))
 			h->type = (mode >> 4) & 7;
 		wd_dispatch_record(&d, rec, len);
+		free(rec);
 		if (mode & 4)
 			wd_dispatch_tick(&d);
 	}
