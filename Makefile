@@ -29,6 +29,12 @@ ifdef SAN
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSTATIC :=
 endif
+# `make fuzz`: the src objects built by clang into build-fuzz/ for libFuzzer.
+ifdef FUZZ
+override CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+LDSTATIC :=
+endif
 
 # Everything but main.c is also linked into the unit tests.
 SRCS := $(wildcard src/*/*.c)
@@ -37,7 +43,8 @@ BPF_HEADERS := $(wildcard bpf/*.h bpf/*/*.h include/*.h)
 
 .DELETE_ON_ERROR:
 
-.PHONY: all run soak test test-unit test-integration test-san test-kernels bench deps clean help vmlinux
+.PHONY: all run soak test test-unit test-integration test-san test-kernels bench deps clean help \
+	vmlinux fuzz fuzz-build fuzz-bins test-fuzz
 
 all: $(BUILD)/whodunit
 
@@ -45,6 +52,7 @@ help:
 	@echo "make            build $(BUILD)/whodunit (static, BPF embedded)"
 	@echo "make run        install missing deps, build, run on the embedded config, events to stdout"
 	@echo "make test       install missing deps, build, run unit and integration tests (also under ASan/UBSan)"
+	@echo "make fuzz [FUZZ_SECONDS=60]  libFuzzer targets (tests/fuzz), each run N s on its corpus"
 	@echo "make test-kernels  every variant on Debian 11, 12 and 13 stock kernels under qemu (root)"
 	@echo "make deb        the Debian package; make test-package: install and test it in a Debian 12 VM"
 	@echo "make bench      overhead/drain/start-up/memory/latency figures (root)"
@@ -110,6 +118,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
 	$(Q)$(MAKE) --no-print-directory test-san
+	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)$(MAKE) --no-print-directory test-kernels
 	$(Q)$(MAKE) --no-print-directory test-package
 
@@ -120,6 +129,44 @@ test-kernels: $(BUILD)/whodunit $(BUILD)/tests/gt_client
 # Unit and integration tests again, on an ASan + UBSan build of everything.
 test-san:
 	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build-san test-unit test-integration
+
+# libFuzzer targets (tests/fuzz/NAME.c), clang with ASan + UBSan, each run
+# FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/NAME).
+FUZZ_TARGETS := config record passwd proc
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build-fuzz
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
+# The config reader opens what an input's !include names: config.c vets it.
+FUZZ_LDFLAGS_config := -Wl,--wrap=open
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/tmpdir.h $(OBJS) $(BUILD)/obj/embed.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$*) $< $(OBJS) \
+		$(BUILD)/obj/embed.o -lbpf -lelf -lz -lyaml -o $@
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 CC=$(CLANG) CFLAGS='-O1 -g' \
+		BUILD=$(FUZZ_BUILD) fuzz-bins
+
+fuzz: deps fuzz-build
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
+		echo "  FUZZ     $$t ($(FUZZ_SECONDS) s)" && \
+		$(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/$$t- \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+			> $(FUZZ_BUILD)/$$t.log 2>&1 || \
+			{ tail -n 60 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+		grep -E '^(stat::number_of_executed_units|#[0-9]+[[:space:]]+DONE)' \
+			$(FUZZ_BUILD)/$$t.log; \
+	done
+
+test-fuzz:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 $(BUILD)/bench/loadgen: tests/bench/loadgen.c
 	$(call msg,CC,$@)
@@ -151,4 +198,4 @@ vmlinux:
 	$(BPFTOOL) btf dump file $(BTF) format c > vmlinux/vmlinux.h
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

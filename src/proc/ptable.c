@@ -491,7 +491,7 @@ static void proc_fork(struct wd_ptable *t, const struct wd_proc_event *e)
 static void proc_exec(struct wd_ptable *t, const struct wd_proc_event *e, size_t size)
 {
 	struct wd_pnode *n = wd_ptable_find(t, e->pid, e->start_ns);
-	size_t len = e->args_len;
+	size_t len = e->args_len, path = size - WD_PROC_EVENT_FIXED;
 	struct wd_stat st;
 	char *args;
 
@@ -513,7 +513,8 @@ static void proc_exec(struct wd_ptable *t, const struct wd_proc_event *e, size_t
 	set_comm(n, e->comm, sizeof(e->comm));
 	node_changed(n);
 	free(n->exe);
-	n->exe = strndup(e->data, WD_PATH_MAX);
+	/* A short record: the path is what it holds, not WD_PATH_MAX bytes. */
+	n->exe = strndup(e->data, path < WD_PATH_MAX ? path : WD_PATH_MAX);
 	args = len ? malloc(len) : NULL;
 	free(n->cmdline);
 	n->cmdline = NULL;

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fakeproc.h"
 #include "proc/ptable.h"
@@ -325,4 +327,30 @@ Test(ptable, proc_fallback_stops_at_its_deadline)
 	cr_assert_not_null(n);
 	cr_assert_eq(n->pid, 900);
 	cr_assert_eq(t.proc_skipped, 1);
+}
+
+/* An exec record cut inside its path is read up to its end, not beyond. */
+Test(ptable, short_exec_record_is_read_within_its_size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size = WD_PROC_EVENT_FIXED + 8;
+	uint8_t *map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct wd_proc_event *e;
+	struct wd_pnode *n;
+
+	cr_assert(map != MAP_FAILED);
+	/* the record ends where an unreadable page starts */
+	cr_assert_eq(mprotect(map + page, page, PROT_NONE), 0);
+	e = (struct wd_proc_event *)(map + page - 80);
+	memset(e, 0, size);
+	e->hdr = (struct wd_event_hdr){ .type = WD_EV_EXEC, .size = (uint32_t)size };
+	e->pid = 100;
+	e->start_ns = 7;
+	memcpy(e->data, "/usr/bin", 8); /* no NUL */
+	init_with_pid1(64);
+	wd_ptable_apply(&t, e, size);
+	n = wd_ptable_find(&t, 100, 7);
+	cr_assert_not_null(n);
+	cr_assert_str_eq(n->exe, "/usr/bin");
+	munmap(map, 2 * page);
 }
