@@ -106,16 +106,18 @@ static void put_addr(struct wd_buf *b, int family, const uint8_t *addr)
 static void put_error(struct wd_buf *b, int err)
 {
 	const char *name;
+	long long neg;
 
 	if (err == 0) {
 		wd_buf_puts(b, "\"\"");
 		return;
 	}
-	name = strerrorname_np(-err);
+	neg = -(long long)err; /* (INT_MIN has no int negation) */
+	name = neg > 0 && neg < 4096 ? strerrorname_np((int)neg) : NULL;
 	if (name)
 		wd_buf_printf(b, "\"%s\"", name);
 	else
-		wd_buf_printf(b, "\"E%d\"", -err);
+		wd_buf_printf(b, "\"E%lld\"", neg);
 }
 
 static void put_user(struct wd_buf *b, const char *key, uint32_t uid,

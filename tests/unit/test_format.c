@@ -264,3 +264,20 @@ Test(format, unknown_uid_has_no_uid_or_username)
 	cr_assert_null(strstr(s, "root"), "%s", s);
 	wd_buf_free(&b);
 }
+
+Test(format, any_error_value_is_named_without_overflow)
+{
+	struct wd_connect_event e = { 0 };
+	struct wd_buf b = { 0 };
+
+	e.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT };
+	e.family = AF_INET;
+	e.error = -2147483647 - 1; /* (found by the record fuzzer under UBSan) */
+	wd_format_connect(&b, &e, &en);
+	cr_assert(strstr(wd_buf_cstr(&b), "\"error\":\"E2147483648\""), "%s", b.p);
+	wd_buf_reset(&b);
+	e.error = 5; /* not a negative errno: shown as it came */
+	wd_format_connect(&b, &e, &en);
+	cr_assert(strstr(wd_buf_cstr(&b), "\"error\":\"E-5\""), "%s", b.p);
+	wd_buf_free(&b);
+}
