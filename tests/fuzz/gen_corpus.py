@@ -41,7 +41,7 @@ def write(name, first, *recs):
 
 tree = [(300, 100, 1000, 3_000_000_000, b"app"), (100, 1, 0, 1_000_000_000, b"sh"),
         (1, 0, 0, 10, b"init")]
-exe = b"/usr/bin/curl".ljust(256, b"\0") + b"curl\0-s\0http://x/\0"
+exe = b"/usr/bin/curl".ljust(256, b"\0") + b"curl\0-s\0example.test\0"
 os.makedirs(OUT, exist_ok=True)
 write("connect4", 0, chunk(connect(1, socket.AF_INET, "192.0.2.7", 443, tree)))
 write("connect6", 1, chunk(connect(1, socket.AF_INET6, "2001:db8::1", 80, tree[:1],
