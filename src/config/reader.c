@@ -428,6 +428,20 @@ int wd_rd_get_size(struct wd_reader *r, yaml_node_t *v, const char *key, uint64_
 	return 0;
 }
 
+int wd_rd_get_size_in(struct wd_reader *r, yaml_node_t *v, const char *key, uint64_t lo,
+		      uint64_t hi, bool zero_ok, const char *bad, uint64_t *out)
+{
+	uint64_t size = 0;
+	int err = wd_rd_get_size(r, v, key, &size);
+
+	if (err)
+		return err;
+	if (!(zero_ok && size == 0) && (size < lo || size > hi))
+		return wd_rd_fail(r, v, "%s", bad);
+	*out = size;
+	return 0;
+}
+
 int wd_rd_get_bool(struct wd_reader *r, yaml_node_t *v, const char *key, bool *out)
 {
 	const char *s = wd_rd_scalar(v);

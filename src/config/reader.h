@@ -103,6 +103,12 @@ int wd_rd_dispatch(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, const ch
 int wd_rd_get_string(struct wd_reader *r, yaml_node_t *v, const char *key, const char **out);
 /* "8388608", "8M", "8MiB", "512K", "1G" -> bytes. */
 int wd_rd_get_size(struct wd_reader *r, yaml_node_t *v, const char *key, uint64_t *out);
+/*
+ * A size from lo to hi, or 0 if zero_ok (0 meaning "none"); fails with the
+ * message `bad` otherwise.
+ */
+int wd_rd_get_size_in(struct wd_reader *r, yaml_node_t *v, const char *key, uint64_t lo,
+		      uint64_t hi, bool zero_ok, const char *bad, uint64_t *out);
 /* true/True/TRUE/yes/on, false/False/FALSE/no/off. */
 int wd_rd_get_bool(struct wd_reader *r, yaml_node_t *v, const char *key, bool *out);
 /* A decimal number from lo to hi; fails with the message `bad` otherwise. */

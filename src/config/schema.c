@@ -134,13 +134,11 @@ static int agent_max_event(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, 
 	uint64_t size = 0;
 	int err;
 
-	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
-	if (err)
-		return err;
-	if (size != 0 && (size < 1024 || size > (1u << 24)))
-		return wd_rd_fail(r, v, "max_event_size must be 0 (no limit) or 1K to 16M");
-	AGENT_CFG(arg)->max_event_size = (uint32_t)size;
-	return 0;
+	err = wd_rd_get_size_in(r, v, wd_rd_scalar(k), 1024, 1u << 24, true,
+				"max_event_size must be 0 (no limit) or 1K to 16M", &size);
+	if (!err)
+		AGENT_CFG(arg)->max_event_size = (uint32_t)size;
+	return err;
 }
 
 static int agent_cache(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -148,28 +146,19 @@ static int agent_cache(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	uint64_t size = 0;
 	int err;
 
-	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
-	if (err)
-		return err;
-	if (size < 64 || size > (1u << 24))
-		return wd_rd_fail(r, v, "process_cache_size must be between 64 and 16M entries");
-	AGENT_CFG(arg)->process_cache_size = (uint32_t)size;
-	return 0;
+	err = wd_rd_get_size_in(r, v, wd_rd_scalar(k), 64, 1u << 24, false,
+				"process_cache_size must be between 64 and 16M entries", &size);
+	if (!err)
+		AGENT_CFG(arg)->process_cache_size = (uint32_t)size;
+	return err;
 }
 
 static int agent_cache_bytes(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
 			     void *arg)
 {
-	uint64_t size = 0;
-	int err;
-
-	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
-	if (err)
-		return err;
-	if (size != 0 && (size < (1u << 20) || size > (64ull << 30)))
-		return wd_rd_fail(r, v, "process_cache_bytes must be 0 (no limit) or 1M to 64G");
-	AGENT_CFG(arg)->process_cache_bytes = size;
-	return 0;
+	return wd_rd_get_size_in(r, v, wd_rd_scalar(k), 1u << 20, 64ull << 30, true,
+				 "process_cache_bytes must be 0 (no limit) or 1M to 64G",
+				 &AGENT_CFG(arg)->process_cache_bytes);
 }
 
 static int agent_stats(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -182,16 +171,9 @@ static int agent_stats(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 static int agent_output_buffer(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
 			       void *arg)
 {
-	uint64_t size = 0;
-	int err;
-
-	err = wd_rd_get_size(r, v, wd_rd_scalar(k), &size);
-	if (err)
-		return err;
-	if (size > (16ull << 30))
-		return wd_rd_fail(r, v, "output_buffer must be 0 (none) to 16G");
-	AGENT_CFG(arg)->output_buffer_bytes = size;
-	return 0;
+	return wd_rd_get_size_in(r, v, wd_rd_scalar(k), 0, 16ull << 30, true,
+				 "output_buffer must be 0 (none) to 16G",
+				 &AGENT_CFG(arg)->output_buffer_bytes);
 }
 
 static int agent_watch(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)

@@ -43,17 +43,19 @@ def sh(*args, **kw):
 
 # ---- environment ------------------------------------------------------------
 
-def netns_up():
-    sh("ip", "netns", "add", NETNS)
+def netns_up(ns=None, veth="wdb"):
+    """A namespace whose NS_TARGET swallows SYNs (used by soak.py too)."""
+    ns = ns or NETNS
+    sh("ip", "netns", "add", ns)
     for cmd in (["link", "set", "lo", "up"],
-                ["link", "add", "wdb0", "type", "veth", "peer", "name", "wdb1"],
-                ["addr", "add", "192.0.2.1/24", "dev", "wdb0"],
-                ["link", "set", "wdb0", "up"],
+                ["link", "add", veth + "0", "type", "veth", "peer", "name", veth + "1"],
+                ["addr", "add", "192.0.2.1/24", "dev", veth + "0"],
+                ["link", "set", veth + "0", "up"],
                 # wdb1 stays down and holds no address (else 192.0.2.2 would
                 # be local): the SYN is dropped at wdb0, no ARP needed
                 ["neigh", "add", NS_TARGET, "lladdr", "02:00:00:00:00:02",
-                 "dev", "wdb0", "nud", "permanent"]):
-        sh("ip", "-n", NETNS, *cmd)
+                 "dev", veth + "0", "nud", "permanent"]):
+        sh("ip", "-n", ns, *cmd)
 
 
 def netns_down():

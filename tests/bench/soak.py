@@ -22,12 +22,15 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402 (the shared network namespace set-up)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 WHODUNIT = os.path.join(BUILD, "whodunit")
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 NETNS = "wdsoak-%d" % os.getpid()
-TARGET = "192.0.2.2"
+TARGET = bench.NS_TARGET
 
 CONFIG = """\
 agent:
@@ -42,21 +45,6 @@ net_listen: {}
 
 def log(*a):
     print(*a, flush=True)
-
-
-def sh(*args):
-    subprocess.run(list(args), check=True)
-
-
-def netns_up():
-    sh("ip", "netns", "add", NETNS)
-    for cmd in (["link", "set", "lo", "up"],
-                ["link", "add", "wds0", "type", "veth", "peer", "name", "wds1"],
-                ["addr", "add", "192.0.2.1/24", "dev", "wds0"],
-                ["link", "set", "wds0", "up"],
-                ["neigh", "add", TARGET, "lladdr", "02:00:00:00:00:02",
-                 "dev", "wds0", "nud", "permanent"]):
-        sh("ip", "-n", NETNS, *cmd)
 
 
 def rss_kib(pid, field="VmRSS"):
@@ -134,7 +122,7 @@ def main():
     cfg = os.path.join(tmp, "whodunit.yaml")
     with open(cfg, "w") as f:
         f.write(CONFIG % {"out": out})
-    netns_up()
+    bench.netns_up(NETNS, "wds")
     agent = subprocess.Popen([WHODUNIT, "-c", cfg], stderr=open(os.path.join(tmp, "err"), "w"))
     stop = threading.Event()
     procs = []
