@@ -61,7 +61,7 @@ struct prog_ref {
 	bool cgroup; /* attached to the cgroup v2 root, not by its section */
 };
 
-#define WD_NPROGS 18
+#define WD_NPROGS 17
 #define PROG(name, w, cg) { s->progs.name, &s->links.name, (w), (cg) }
 
 /* Every program, with what the configured probes and the variant want. */
@@ -77,7 +77,6 @@ static void program_table(struct whodunit_bpf *s, enum wd_variant v,
 		PROG(wd_kprobe_tcp_v4_connect, kprobe, false),
 		PROG(wd_kprobe_tcp_v6_connect, kprobe, false),
 		PROG(wd_kretprobe_tcp_connect, kprobe, false),
-		PROG(wd_tp_sys_enter_connect, tp, false),
 		PROG(wd_tp_sys_exit_connect, tp, false),
 		/* the process lifecycle feeds the process table: always */
 		PROG(wd_proc_fork, true, false),
@@ -107,7 +106,6 @@ static int shrink_unused_maps(struct whodunit_bpf *s, enum wd_variant v,
 		{ s->maps.wd_udp_dests, o->udp_session },
 		{ s->maps.wd_udp_socks, o->udp_session },
 		{ s->maps.wd_kprobe_args, o->tcp_connect && v == WD_VARIANT_KPROBE },
-		{ s->maps.wd_conn_stash, o->tcp_connect && v == WD_VARIANT_TRACEPOINT },
 		{ s->maps.wd_bind_stash, o->listen_udp },
 	};
 
@@ -426,6 +424,12 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 	}
 	free(v);
 	return err;
+}
+
+void wd_loader_deep_walk(struct wd_loader *l, bool on)
+{
+	if (l->skel && l->skel->bss)
+		__atomic_store_n(&l->skel->bss->deep_walk, on ? 1u : 0u, __ATOMIC_RELAXED);
 }
 
 void wd_loader_stop(struct wd_loader *l)
