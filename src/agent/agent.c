@@ -414,6 +414,7 @@ void wd_agent_stop(struct wd_agent *a)
 		wd_record_stop(&a->dispatch, a->stop_reason ? a->stop_reason : "error", &t);
 		wd_dispatch_finish(&a->dispatch);
 		log_stats(a, "exit");
+		wd_loader_log_prog_stats(&a->loader);
 	}
 	wd_loader_stop(&a->loader);
 	wd_mounts_undo();

@@ -426,6 +426,26 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 	return err;
 }
 
+void wd_loader_log_prog_stats(const struct wd_loader *l)
+{
+	struct bpf_program *p;
+
+	if (!l->skel)
+		return;
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || !info.run_cnt ||
+		    !info.run_time_ns)
+			continue;
+		wd_info("program %s: %llu runs, %.1f ns per run (kernel.bpf_stats_enabled)",
+			bpf_program__name(p), (unsigned long long)info.run_cnt,
+			(double)info.run_time_ns / (double)info.run_cnt);
+	}
+}
+
 void wd_loader_deep_walk(struct wd_loader *l, bool on)
 {
 	if (l->skel && l->skel->bss)

@@ -104,6 +104,8 @@ int wd_loader_fd(const struct wd_loader *l);
 /* Consume what the ring buffer holds; returns records consumed or -errno. */
 int wd_loader_drain(struct wd_loader *l);
 int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum);
+/* With kernel.bpf_stats_enabled: each program's runs and ns per run, logged. */
+void wd_loader_log_prog_stats(const struct wd_loader *l);
 /*
  * Ask the kernel for every event's whole current ancestry (up to
  * WD_MAX_DEPTH) instead of the caller and its parent: for while the
