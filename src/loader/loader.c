@@ -279,8 +279,15 @@ static int try_variant(struct wd_loader *l, const struct variant *v,
 	int err;
 
 	/* Rule a variant out cheaply before a full load (~50 ms of BTF parsing). */
-	if (o->tcp_connect && v->usable && (err = v->usable(why, whylen)))
-		return err;
+	if (o->tcp_connect && v->usable) {
+		int64_t t0 = wd_clock_ns(CLOCK_MONOTONIC);
+
+		err = v->usable(why, whylen);
+		wd_debug("variant %s: checked in %.1f ms", wd_variant_name(v->id),
+			 (double)(wd_clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+		if (err)
+			return err;
+	}
 	l->variant = v->id;
 	err = load(l, o, t, why, whylen);
 	/* Filters are in place before the first event can fire. */
