@@ -50,9 +50,9 @@ int wd_agent_prepare(const struct wd_agent_opts *o, struct wd_config *cfg,
 	if (err)
 		return err;
 	if (!cfg->tcp_connect.enabled && !cfg->net_listen.enabled &&
-	    !cfg->udp_session.enabled) {
+	    !cfg->udp_session.enabled && !cfg->dns.enabled) {
 		snprintf(why, len, "%s: no probe is configured (add tcp_connect, "
-			 "net_listen or udp_session)", cfg->source);
+			 "net_listen, udp_session or dns)", cfg->source);
 		return -EINVAL;
 	}
 	err = wd_filter_compile(cfg, f, what, sizeof(what));
@@ -92,6 +92,8 @@ static bool same_probes(const struct wd_config *o, const struct wd_config *n)
 	return o->tcp_connect.enabled == n->tcp_connect.enabled &&
 	       o->net_listen.enabled == n->net_listen.enabled &&
 	       o->udp_session.enabled == n->udp_session.enabled &&
+	       o->dns.enabled == n->dns.enabled &&
+	       wd_config_dns_capture(o) == wd_config_dns_capture(n) &&
 	       o->net_listen.listen_tcp == n->net_listen.listen_tcp &&
 	       o->net_listen.listen_udp == n->net_listen.listen_udp;
 }

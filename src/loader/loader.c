@@ -61,7 +61,7 @@ struct prog_ref {
 	bool cgroup; /* attached to the cgroup v2 root, not by its section */
 };
 
-#define WD_NPROGS 18
+#define WD_NPROGS 23
 #define PROG(name, w, cg) { s->progs.name, &s->links.name, (w), (cg) }
 
 /* Every program, with what the configured probes and the variant want. */
@@ -91,6 +91,11 @@ static void program_table(struct whodunit_bpf *s, enum wd_variant v,
 		PROG(wd_udp_connect4, o->udp_session, true),
 		PROG(wd_udp_connect6, o->udp_session, true),
 		PROG(wd_udp_release, o->udp_session, true),
+		PROG(wd_dns_sendmsg4, o->dns, true),
+		PROG(wd_dns_sendmsg6, o->dns, true),
+		PROG(wd_dns_connect4, o->dns, true),
+		PROG(wd_dns_connect6, o->dns, true),
+		PROG(wd_dns_ingress, o->dns, true),
 	};
 
 	memcpy(t, all, sizeof(all));
@@ -106,6 +111,7 @@ static int shrink_unused_maps(struct whodunit_bpf *s, enum wd_variant v,
 	} maps[] = {
 		{ s->maps.wd_udp_dests, o->udp_session },
 		{ s->maps.wd_udp_socks, o->udp_session },
+		{ s->maps.wd_dns_socks, o->dns },
 		{ s->maps.wd_kprobe_args, o->tcp_connect && v == WD_VARIANT_KPROBE },
 		{ s->maps.wd_conn_stash, o->tcp_connect && v == WD_VARIANT_TRACEPOINT },
 		{ s->maps.wd_bind_stash, o->listen_udp },
@@ -165,8 +171,8 @@ static int attach(struct wd_loader *l, const struct prog_ref *t, char *why,
 		if (t[i].cgroup && l->cgroup_fd < 0 &&
 		    (l->cgroup_fd = wd_cgroup2_root()) < 0) {
 			err = l->cgroup_fd;
-			snprintf(why, whylen, "udp_session: no cgroup v2 root: %s",
-				 strerror(-err));
+			snprintf(why, whylen, "%s: no cgroup v2 root: %s",
+				 bpf_program__name(t[i].prog), strerror(-err));
 			return err;
 		}
 		*t[i].link = t[i].cgroup ?
@@ -423,6 +429,9 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 		sum->proc_dropped += v[i].proc_dropped;
 		sum->udp_map_full += v[i].udp_map_full;
 		sum->udp_close_lost += v[i].udp_close_lost;
+		sum->dns_captured += v[i].dns_captured;
+		sum->dns_lost += v[i].dns_lost;
+		sum->dns_unknown += v[i].dns_unknown;
 	}
 	free(v);
 	return err;

@@ -33,6 +33,7 @@ struct wd_loader_opts {
 	bool listen_udp;          /* net_listen: UDP bind() */
 	bool exclude_random_bind; /* net_listen: drop UDP binds to port 0 */
 	bool udp_session;         /* cgroup hooks on UDP sends/connects/releases */
+	bool dns;                 /* DNS answers (dest_name, the dns probe) */
 	wd_record_fn on_record;
 	void *ctx;
 };
