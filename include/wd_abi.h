@@ -189,10 +189,11 @@ struct wd_dns_event {
 	__u16 len;       /* bytes in data[] */
 	__u16 _pad;
 	__u8 saddr[16];  /* the server's address (IPv4 in the first 4 bytes) */
+	__u64 cgroup_id; /* cgroup v2 id of the receiving socket */
 	__u8 data[WD_DNS_MAX];
 };
 
-#define WD_DNS_EVENT_FIXED 72u
+#define WD_DNS_EVENT_FIXED 80u
 
 _Static_assert(sizeof(struct wd_proc) == 40, "wd_proc ABI");
 _Static_assert(sizeof(struct wd_event_hdr) == 16, "wd_event_hdr ABI");

@@ -179,6 +179,7 @@ int wd_dns_ingress(struct __sk_buff *skb)
 	e->sport = WD_DNS_PORT;
 	e->_pad = 0;
 	__builtin_memcpy(e->saddr, saddr, 16);
+	e->cgroup_id = bpf_skb_cgroup_id(skb);
 	if (dns_send(skb, e, off)) {
 		if (c)
 			c->dns_lost++;

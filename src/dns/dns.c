@@ -115,6 +115,7 @@ static void receiver(struct wd_dns *d, const struct wd_dns_event *ev, struct wd_
 	memset(p, 0, WD_CONNECT_EVENT_FIXED + sizeof(p->tree[0]));
 	p->hdr = ev->hdr;
 	p->netns = ev->netns;
+	p->cgroup_id = ev->cgroup_id;
 	p->tid = ev->pid;
 	p->uid = ev->uid;
 	p->family = ev->family;
