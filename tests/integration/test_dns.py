@@ -18,7 +18,8 @@ from conftest import require_root
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Resolve and connect as told: "resolve:NAME:4|6", "connect:ADDR:PORT",
-# "child:ADDR:PORT" (a child process connects), "sleep:SECONDS".
+# "child:ADDR:PORT" (a child process connects), "udp:ADDR:PORT" (one datagram
+# from a new socket), "sleep:SECONDS".
 CLIENT = r"""
 import json, os, socket, subprocess, sys, time
 out = {"pid": os.getpid(), "ppid": os.getppid(), "resolved": {}, "children": []}
@@ -43,6 +44,10 @@ for op in sys.argv[1:]:
         s = socket.socket(socket.AF_INET6 if ":" in arg else socket.AF_INET)
         s.settimeout(5)
         s.connect((arg, int(extra)))
+        s.close()
+    elif kind == "udp":
+        s = socket.socket(socket.AF_INET6 if ":" in arg else socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"x", (arg, int(extra)))
         s.close()
     elif kind == "sleep":
         time.sleep(float(arg))
@@ -228,3 +233,20 @@ def test_dns_names_off(make_agent, ns):
     assert "dest_name" not in ev
     assert agent.stop()[0] == 0
     assert agent.records("stop")[0]["total"]["dns_captured"] == 0
+
+
+def test_udp_session_destination_named(make_agent, ns):
+    agent = make_agent(CONFIG + "udp_session: {}\n").start()
+    a = ns.client(("resolve", "svc.whodunit.test", 4), ("udp", "127.0.0.77", 9),
+                  ("udp", "127.0.0.78", 9))
+    # one session per socket: the last one's event is the sentinel
+    agent.wait_event(lambda e: e["probe"] == "udp_session" and e["pid"] == a["pid"]
+                     and e["destinations"][0]["daddr"] == "127.0.0.78", what="udp sessions")
+    dests = {d["daddr"]: d for e in agent.events() if e["probe"] == "udp_session"
+             and e["pid"] == a["pid"] for d in e["destinations"]}
+    assert (dests["127.0.0.77"]["dest_name"], dests["127.0.0.77"]["dest_name_by"]) == \
+        ("svc.whodunit.test", "self")
+    assert "dest_name" not in dests["127.0.0.78"]
+    assert dests["127.0.0.1"]["port"] == 53  # the lookup itself: no name
+    assert "dest_name" not in dests["127.0.0.1"]
+    assert agent.stop()[0] == 0
