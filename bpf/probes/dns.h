@@ -89,6 +89,23 @@ int wd_dns_connect6(struct bpf_sock_addr *ctx)
 }
 
 /*
+ * The IP protocol of the packet (the skb starts at the network header):
+ * read in place from the linear part when it holds the header (no helper
+ * call: the path every packet takes), else copied out.
+ */
+static __always_inline int ip_protocol(struct __sk_buff *skb, __u32 at)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 proto;
+
+	if (data + 40 <= end)
+		return ((__u8 *)data)[at & 15];
+	if (bpf_skb_load_bytes(skb, at, &proto, 1))
+		return -1;
+	return proto;
+}
+
+/*
  * Offset of the UDP header of a datagram from port 53 (the skb starts at
  * the network header here), with the server's address in saddr; or -1.
  */
@@ -100,12 +117,12 @@ static __always_inline int dns_udp_offset(struct __sk_buff *skb, __u16 *family,
 	int off;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 20) || ip[9] != IPPROTO_UDP)
+		if (ip_protocol(skb, 9) != IPPROTO_UDP || bpf_skb_load_bytes(skb, 0, ip, 20))
 			return -1;
 		off = (ip[0] & 0xf) * 4;
 		*family = AF_INET;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 8) || ip[6] != IPPROTO_UDP)
+		if (ip_protocol(skb, 6) != IPPROTO_UDP)
 			return -1;
 		off = 40;
 		*family = AF_INET6;
