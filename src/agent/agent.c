@@ -159,6 +159,11 @@ int wd_agent_start(struct wd_agent *a)
 		       "programs: grant it, or remove udp_session from the config");
 		return EX_NOPERM;
 	}
+	if (a->cfg.dns.enabled && !wd_have_net_admin()) {
+		wd_err("dns needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for its cgroup programs: "
+		       "grant it, or remove dns from the config");
+		return EX_NOPERM;
+	}
 	if (wd_config_dns_capture(&a->cfg) && !wd_have_net_admin()) {
 		wd_warn("agent.dns_names: no CAP_NET_ADMIN for the cgroup programs that "
 			"see DNS answers: connects have no dest_name");

@@ -316,15 +316,14 @@ static void add_reason(char *reasons, size_t size, size_t *len, const char *one)
 		*len = size - 1;
 }
 
-int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
-		    char *why, size_t whylen)
+/* The first variant that loads and attaches; why lists each one's failure. */
+static int start_variants(struct wd_loader *l, const struct wd_loader_opts *o,
+			  char *why, size_t whylen)
 {
 	char reasons[1024] = "", one[256];
 	size_t len = 0;
 	int err = -ENOENT;
 
-	wd_loader_init(l);
-	libbpf_set_print(libbpf_print);
 	for (size_t i = 0; i < NVARIANTS; i++) {
 		const struct variant *v = &variants[i];
 
@@ -339,10 +338,34 @@ int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
 		wd_debug("variant %s", one);
 		add_reason(reasons, sizeof(reasons), &len, one);
 	}
-	if (err) {
+	if (err)
 		snprintf(why, whylen, "%s", reasons);
-		return err;
+	return err;
+}
+
+int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
+		    char *why, size_t whylen)
+{
+	struct wd_loader_opts nodns = *o;
+	int err;
+
+	wd_loader_init(l);
+	libbpf_set_print(libbpf_print);
+	err = start_variants(l, o, why, whylen);
+	/* DNS capture is an addition: a kernel that refuses it keeps the rest. */
+	if (err && o->dns && (o->tcp_connect || o->listen_tcp || o->listen_udp ||
+			      o->udp_session)) {
+		nodns.dns = false;
+		wd_loader_init(l);
+		if (!start_variants(l, &nodns, why, whylen)) {
+			wd_warn("dns: not loaded, so no dest_name and no dns events "
+				"(with it: %s)", why);
+			err = 0;
+			l->dns_off = true;
+		}
 	}
+	if (err)
+		return err;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.wd_events), o->on_record,
 				 o->ctx, NULL);
 	if (!l->rb) {

@@ -56,6 +56,7 @@ struct wd_loader {
 	unsigned int gen;            /* the filter generation in use */
 	uint32_t sets_half;          /* port sets a generation may use */
 	bool udp_take_split;         /* no lookup-and-delete on a hash (< 5.14) */
+	bool dns_off;                /* DNS capture was asked for and refused */
 	struct wd_filter_keys keys[WD_FILTER_GENS];
 };
 

@@ -250,3 +250,23 @@ def test_udp_session_destination_named(make_agent, ns):
     assert dests["127.0.0.1"]["port"] == 53  # the lookup itself: no name
     assert "dest_name" not in dests["127.0.0.1"]
     assert agent.stop()[0] == 0
+
+
+def test_dns_names_off_and_on_by_reload(make_agent, ns):
+    import signal
+    agent = make_agent(CONFIG).start()
+    off = CONFIG.replace("stats_interval: 0", "stats_interval: 0\n  dns_names: false")
+    named = []
+    for i, text in enumerate((CONFIG, off, CONFIG)):
+        if i:
+            with open(agent.cfg, "w") as f:
+                f.write(text.replace("@OUT@", agent.out))
+            os.kill(agent.proc.pid, signal.SIGHUP)
+            agent.wait_event(lambda e: len(agent.records("reload")) == i, what="reload")
+            rec = agent.records("reload")[i - 1]
+            assert rec["ok"] and rec["changed"] == ["probes"], rec
+            assert rec["pending_restart"] == []
+        a = ns.client(("resolve", "svc.whodunit.test", 4), ("connect", "127.0.0.77", ns.port))
+        named.append(one_connect(agent, a["pid"], "127.0.0.77").get("dest_name"))
+    assert named == ["svc.whodunit.test", None, "svc.whodunit.test"]
+    assert agent.stop()[0] == 0
