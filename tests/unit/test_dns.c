@@ -587,3 +587,39 @@ Test(dns_dispatch, bad_answers_are_counted_filtered_ones_not_written,
 	cr_assert_null(strstr(out, "filtered.example"), "%s", out);
 	free(out);
 }
+
+/* ---- configuration ------------------------------------------------------ */
+
+static int parse_cfg(struct wd_config *c, const char *yaml, char *err, size_t len)
+{
+	wd_config_init(c);
+	return wd_config_parse(c, "t.yaml", yaml, strlen(yaml), err, len);
+}
+
+Test(dns_config, keys_and_what_they_turn_on)
+{
+	struct wd_config c;
+	char err[WD_ERR_LEN];
+
+	cr_assert_eq(parse_cfg(&c, "tcp_connect: {}\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert(c.dns_names && wd_config_dns_capture(&c) && !c.dns.enabled);
+	wd_config_free(&c);
+	cr_assert_eq(parse_cfg(&c, "agent: {dns_names: false}\ntcp_connect: {}\n", err,
+			       sizeof(err)), 0, "%s", err);
+	cr_assert_not(wd_config_dns_capture(&c));
+	wd_config_free(&c);
+	cr_assert_eq(parse_cfg(&c, "net_listen: {}\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert_not(wd_config_dns_capture(&c), "nothing to name");
+	wd_config_free(&c);
+	cr_assert_eq(parse_cfg(&c, "agent: {dns_names: false}\ndns:\n  filters:\n"
+			       "    - {network: 10.0.0.0/8}\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert(c.dns.enabled && wd_config_dns_capture(&c) && !wd_config_dns_names(&c));
+	cr_assert_eq(c.dns.nfilters, 1);
+	wd_config_free(&c);
+	cr_assert_eq(parse_cfg(&c, "dns:\n  includeports: [53]\n", err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:3: unknown key 'includeports' in dns");
+	wd_config_free(&c);
+	cr_assert_eq(parse_cfg(&c, "agent:\n  dns_names: 2\n", err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "t.yaml:2:14: dns_names must be true or false");
+	wd_config_free(&c);
+}
