@@ -186,9 +186,14 @@ $(BUILD)/bench/loadgen: tests/bench/loadgen.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
 
+$(BUILD)/bench/dgsend: tests/bench/dgsend.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
+
 # Overhead and capacity figures (root; a few minutes). See docs/BENCHMARKS.md.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen $(BUILD)/bench/dgsend
 	$(Q)scripts/deps.sh bench
 	$(Q)BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 

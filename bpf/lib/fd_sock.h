@@ -7,7 +7,6 @@
 static __always_inline struct sock *fd_to_sock(int fd, __u16 family,
 					       __u16 protocol, __u16 type)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
 	struct socket *so;
 	struct sock *sk;
@@ -15,8 +14,18 @@ static __always_inline struct sock *fd_to_sock(int fd, __u16 family,
 
 	if (fd < 0)
 		return NULL;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (task_btf) {
+		/* direct loads down to the descriptor table */
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+
+		fds = fdt->fd;
+		max = fdt->max_fds;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		fds = BPF_CORE_READ(task, files, fdt, fd);
+		max = BPF_CORE_READ(task, files, fdt, max_fds);
+	}
 	if ((unsigned int)fd >= max)
 		return NULL;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)

@@ -195,6 +195,9 @@ int wd_agent_start(struct wd_agent *a)
 	return 0;
 }
 
+/* How long the kernel walks whole ancestries after a gap in the table. */
+#define DEEP_WALK_NS (60 * WD_NS_PER_SEC)
+
 /* Everything counted so far. */
 static void totals(struct wd_agent *a, struct wd_totals *t)
 {
@@ -267,6 +270,24 @@ static void log_stats(struct wd_agent *a, const char *when)
  */
 static void account_losses(struct wd_agent *a, const struct wd_totals *t)
 {
+	const struct wd_ptable *pt = &a->dispatch.ptable;
+	uint64_t gaps = t->proc_lost + pt->evictions + pt->lineage_breaks + pt->full;
+	int64_t now = wd_clock_ns(CLOCK_MONOTONIC);
+
+	/*
+	 * The process table has gaps while process records are lost or
+	 * entries evicted: the kernel walks the whole chain meanwhile.
+	 */
+	if (gaps != a->table_gaps) {
+		if (!a->deep_walk_until)
+			wd_info("process table has gaps: the kernel sends whole ancestries");
+		a->table_gaps = gaps;
+		a->deep_walk_until = now + DEEP_WALK_NS;
+		wd_loader_deep_walk(&a->loader, true);
+	} else if (a->deep_walk_until && now > a->deep_walk_until) {
+		a->deep_walk_until = 0;
+		wd_loader_deep_walk(&a->loader, false);
+	}
 	if (t->ring_lost > a->ring_lost_told) {
 		wd_record_lost(&a->dispatch, t->ring_lost - a->ring_lost_told, "ring_full");
 		a->ring_lost_told = t->ring_lost;
@@ -416,6 +437,7 @@ void wd_agent_stop(struct wd_agent *a)
 		wd_record_stop(&a->dispatch, a->stop_reason ? a->stop_reason : "error", &t);
 		wd_dispatch_finish(&a->dispatch);
 		log_stats(a, "exit");
+		wd_loader_log_prog_stats(&a->loader);
 	}
 	wd_loader_stop(&a->loader);
 	wd_mounts_undo();

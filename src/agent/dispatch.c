@@ -118,6 +118,7 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 		err = wd_dns_init(&d->dns, WD_DNS_CACHE_ENTRIES, WD_DNS_CACHE_BYTES);
 	if (err)
 		return err;
+	d->dns.ptable = &d->ptable;
 	d->enrich = (struct wd_enrich){ .ptable = &d->ptable, .users = &d->users,
 					.lineage = &d->lineage };
 	wd_udp_sessions_init(&d->udp, WD_UDP_SESSIONS_MAX, &d->enrich, wd_dispatch_emit, d);

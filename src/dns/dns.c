@@ -79,6 +79,26 @@ int wd_dns_on_record(struct wd_dns *d, const struct wd_dns_event *ev)
 	return 0;
 }
 
+/*
+ * Did an ancestor beyond the kernel's chain receive n? The kernel may send
+ * only the caller and its parent: the table knows the rest.
+ */
+static bool ancestor_received(struct wd_dns *d, const struct wd_connect_event *e,
+			      const struct wd_dns_entry *n)
+{
+	struct wd_pnode *p = NULL;
+
+	if (!d->ptable)
+		return false;
+	for (int i = (int)(e->depth < WD_MAX_DEPTH ? e->depth : WD_MAX_DEPTH) - 1;
+	     i >= 0 && !p; i--)
+		p = wd_ptable_find(d->ptable, e->tree[i].pid, e->tree[i].start_ns);
+	for (int hops = 0; p && hops < WD_LINEAGE_MAX; hops++, p = p->parent)
+		if (p->pid == n->pid && wd_ptable_same_start(d->ptable, p, n->start_ns))
+			return true;
+	return false;
+}
+
 void wd_dns_put_dest_name(struct wd_buf *b, struct wd_dns *d,
 			  const struct wd_connect_event *e)
 {
@@ -90,6 +110,8 @@ void wd_dns_put_dest_name(struct wd_buf *b, struct wd_dns *d,
 	n = wd_dns_name_of(&d->cache, e, &self);
 	if (!n)
 		return;
+	if (!self)
+		self = ancestor_received(d, e, n);
 	wd_json_key(b, "dest_name", false);
 	wd_json_str(b, n->name, strlen(n->name));
 	wd_buf_puts(b, self ? ",\"dest_name_by\":\"self\"" : ",\"dest_name_by\":\"host\"");

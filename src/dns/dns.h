@@ -28,6 +28,7 @@ struct wd_dns {
 	uint64_t cut;       /* answers longer than the capture (or TC): the
 			     * records after the cut are unknown */
 	struct wd_filter_maps filters; /* the dns probe's, as tcp_connect's slot */
+	struct wd_ptable *ptable; /* ancestors beyond the kernel's chain (or NULL) */
 };
 
 int wd_dns_init(struct wd_dns *d, size_t max_entries, size_t max_bytes);
@@ -43,9 +44,9 @@ int wd_dns_event_check(const void *data, size_t size);
 int wd_dns_on_record(struct wd_dns *d, const struct wd_dns_event *ev);
 
 /*
- * ,"dest_name":"...","dest_name_by":"self"|"host"[,"dest_name_chain":[...]]
- * when the cache names e's destination in e's network namespace; nothing
- * otherwise.
+ * ,"dest_name":"...","dest_name_by":"self"|"host" when the cache names e's
+ * destination in e's network namespace; nothing otherwise. "self": the
+ * receiver is in e's chain, or (d->ptable) an original ancestor of it.
  */
 void wd_dns_put_dest_name(struct wd_buf *b, struct wd_dns *d,
 			  const struct wd_connect_event *e);

@@ -61,7 +61,7 @@ struct prog_ref {
 	bool cgroup; /* attached to the cgroup v2 root, not by its section */
 };
 
-#define WD_NPROGS 23
+#define WD_NPROGS 22
 #define PROG(name, w, cg) { s->progs.name, &s->links.name, (w), (cg) }
 
 /* Every program, with what the configured probes and the variant want. */
@@ -77,7 +77,6 @@ static void program_table(struct whodunit_bpf *s, enum wd_variant v,
 		PROG(wd_kprobe_tcp_v4_connect, kprobe, false),
 		PROG(wd_kprobe_tcp_v6_connect, kprobe, false),
 		PROG(wd_kretprobe_tcp_connect, kprobe, false),
-		PROG(wd_tp_sys_enter_connect, tp, false),
 		PROG(wd_tp_sys_exit_connect, tp, false),
 		/* the process lifecycle feeds the process table: always */
 		PROG(wd_proc_fork, true, false),
@@ -113,7 +112,6 @@ static int shrink_unused_maps(struct whodunit_bpf *s, enum wd_variant v,
 		{ s->maps.wd_udp_socks, o->udp_session },
 		{ s->maps.wd_dns_socks, o->dns },
 		{ s->maps.wd_kprobe_args, o->tcp_connect && v == WD_VARIANT_KPROBE },
-		{ s->maps.wd_conn_stash, o->tcp_connect && v == WD_VARIANT_TRACEPOINT },
 		{ s->maps.wd_bind_stash, o->listen_udp },
 	};
 
@@ -458,6 +456,32 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 	}
 	free(v);
 	return err;
+}
+
+void wd_loader_log_prog_stats(const struct wd_loader *l)
+{
+	struct bpf_program *p;
+
+	if (!l->skel)
+		return;
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || !info.run_cnt ||
+		    !info.run_time_ns)
+			continue;
+		wd_info("program %s: %llu runs, %.1f ns per run (kernel.bpf_stats_enabled)",
+			bpf_program__name(p), (unsigned long long)info.run_cnt,
+			(double)info.run_time_ns / (double)info.run_cnt);
+	}
+}
+
+void wd_loader_deep_walk(struct wd_loader *l, bool on)
+{
+	if (l->skel && l->skel->bss)
+		__atomic_store_n(&l->skel->bss->deep_walk, on ? 1u : 0u, __ATOMIC_RELAXED);
 }
 
 void wd_loader_stop(struct wd_loader *l)

@@ -54,6 +54,7 @@ struct wd_loader {
 	struct bpf_link *kretprobe_v6; /* kprobe: the kretprobe's second attachment */
 	int cgroup_fd;               /* cgroup v2 root the udp_session programs sit on */
 	unsigned int gen;            /* the filter generation in use */
+	uint32_t epoch;              /* filter_gen: +1 a swap, parity == gen */
 	uint32_t sets_half;          /* port sets a generation may use */
 	bool udp_take_split;         /* no lookup-and-delete on a hash (< 5.14) */
 	bool dns_off;                /* DNS capture was asked for and refused */
@@ -105,6 +106,14 @@ int wd_loader_fd(const struct wd_loader *l);
 /* Consume what the ring buffer holds; returns records consumed or -errno. */
 int wd_loader_drain(struct wd_loader *l);
 int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum);
+/* With kernel.bpf_stats_enabled: each program's runs and ns per run, logged. */
+void wd_loader_log_prog_stats(const struct wd_loader *l);
+/*
+ * Ask the kernel for every event's whole current ancestry (up to
+ * WD_MAX_DEPTH) instead of the caller and its parent: for while the
+ * process table may have gaps.
+ */
+void wd_loader_deep_walk(struct wd_loader *l, bool on);
 /* Detach and unload everything. */
 void wd_loader_stop(struct wd_loader *l);
 

@@ -1431,6 +1431,91 @@ static void run_probes(void)
 	dump_file("mode=probes stderr", a.errpath);
 }
 
+/* ------------------------------------------------------- in-kernel cost */
+
+#define COST_CONNECTS 3000
+
+/* COST_CONNECTS non-blocking connects to a loopback port nobody listens on. */
+static void connect_loop(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	for (int i = 0; i < COST_CONNECTS; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		if (fd < 0)
+			continue;
+		connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
+}
+
+/* Sum the agent's "program NAME: N runs, X ns per run" lines of connect programs. */
+static double connect_ns(const char *text, char *progs, size_t len)
+{
+	double total = 0;
+
+	progs[0] = 0;
+	for (const char *p = text; (p = strstr(p, "program ")); p++) {
+		char name[64];
+		unsigned long long runs;
+		double ns;
+
+		if (sscanf(p, "program %63[^:]: %llu runs, %lf ns per run", name, &runs,
+			   &ns) != 3)
+			continue;
+		addf(progs, len, "%s%s=%.0fns/%llu", progs[0] ? " " : "", name, ns, runs);
+		if (strstr(name, "connect"))
+			total += ns * (double)runs;
+	}
+	return total / COST_CONNECTS;
+}
+
+/* The agent's in-kernel time per connect, with kernel.bpf_stats_enabled. */
+static void run_cost(const char *mode, const char *kind, const char *filters, int port)
+{
+	char cfg[256], variant[32], readyline[512], progs[1024], cas[32];
+	struct agent a = { 0 };
+	char *text;
+	double ns;
+
+	snprintf(cas, sizeof(cas), "cost-%s", kind);
+	snprintf(a.errpath, sizeof(a.errpath), "/tmp/cost-%s-%s.err", mode, kind);
+	snprintf(cfg, sizeof(cfg), "agent:\n  output: file:/tmp/cost.json\n"
+		 "tcp_connect:\n  filters: %s\n", filters);
+	if (write_file("/tmp/wd.yaml", cfg) || !start_agent(&a, mode, 0) ||
+	    wait_ready(&a, variant, sizeof(variant), readyline, sizeof(readyline))) {
+		result(mode, cas, false, "agent not ready");
+		return;
+	}
+	connect_loop(port);
+	kill(a.pid, SIGTERM);
+	reap(&a, EXIT_TIMEOUT_MS);
+	text = read_file(a.errpath, NULL);
+	ns = text ? connect_ns(text, progs, sizeof(progs)) : 0;
+	out_line("WDTEST-INFO cost mode=%s config=%s connects=%d ns_per_connect=%.0f %s",
+		 variant, kind, COST_CONNECTS, ns, progs);
+	result(mode, cas, ns > 0, ns > 0 ? "program stats logged" : "no program stats");
+	free(text);
+	unlink("/tmp/cost.json");
+}
+
+static void run_costs(int port)
+{
+	static const char *modes[] = { "fentry", "kprobe", "tracepoint" };
+
+	if (write_file("/proc/sys/kernel/bpf_stats_enabled", "1")) {
+		result("cost", "bpf-stats", false, "cannot enable kernel.bpf_stats_enabled");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run_cost(modes[i], "filtered", "[{network: 127.0.0.0/8}]", port);
+		run_cost(modes[i], "reported", "[]", port);
+	}
+	write_file("/proc/sys/kernel/bpf_stats_enabled", "0");
+}
+
 int main(int argc, char **argv)
 {
 	static const char *modes[] = { "fentry", "kprobe", "tracepoint", "auto" };
@@ -1466,6 +1551,7 @@ int main(int argc, char **argv)
 			snprintf(first_ok, sizeof(first_ok), "%s", variant);
 	}
 	run_probes();
+	run_costs(l.port_refused);
 	out_line("WDTEST-DONE %d %d", npass, nfail);
 	return nfail ? 1 : 0;
 }

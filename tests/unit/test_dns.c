@@ -623,3 +623,55 @@ Test(dns_config, keys_and_what_they_turn_on)
 	cr_assert_str_eq(err, "t.yaml:2:14: dns_names must be true or false");
 	wd_config_free(&c);
 }
+
+static void fork_rec(uint32_t pid, uint32_t ppid, uint64_t start, uint64_t pstart)
+{
+	struct wd_proc_event p = { 0 };
+
+	p.hdr = (struct wd_event_hdr){ .type = WD_EV_FORK, .size = WD_PROC_EVENT_FIXED };
+	p.pid = pid;
+	p.ppid = ppid;
+	p.start_ns = start;
+	p.parent_start_ns = pstart;
+	memcpy(p.comm, "sh", 2);
+	cr_assert_eq(wd_dispatch_record(&d, &p, WD_PROC_EVENT_FIXED), 0);
+}
+
+/* The kernel sent only the caller and its parent: the table knows the rest. */
+Test(dns_dispatch, self_through_an_ancestor_the_kernel_did_not_send,
+     .init = dsetup, .fini = dteardown)
+{
+	static struct wd_dns_event ev;
+	struct wd_connect_event c = { 0 };
+	struct msg m;
+	char *out;
+
+	fork_rec(200, 1, 2 * S, 0);
+	fork_rec(300, 200, 3 * S, 2 * S);
+	fork_rec(400, 300, 4 * S, 3 * S);
+	chain_answer(&m);
+	dns_rec(&ev, &m);
+	ev.pid = 200; /* the grandparent resolved */
+	ev.start_ns = 2 * S;
+	cr_assert_eq(wd_dispatch_record(&d, &ev, ev.hdr.size), 0);
+	c.hdr = (struct wd_event_hdr){ .type = WD_EV_TCP_CONNECT, .ts_ns = 5 * S,
+				       .size = WD_CONNECT_EVENT_FIXED + 2 * sizeof(struct wd_proc),
+				       .variant = WD_VARIANT_TRACEPOINT };
+	c.family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.7", c.daddr);
+	c.netns = 9;
+	c.tid = 400;
+	c.depth = 2;
+	c.tree[0] = (struct wd_proc){ .pid = 400, .ppid = 300, .start_ns = 4 * S };
+	c.tree[1] = (struct wd_proc){ .pid = 300, .ppid = 200, .start_ns = 3 * S };
+	cr_assert_eq(wd_dispatch_record(&d, &c, c.hdr.size), 0);
+	c.hdr.ts_ns = 6 * S;
+	c.tree[1].start_ns = 3 * S + 1; /* another process 300: the chain breaks */
+	c.tree[0].start_ns = 4 * S + 1;
+	cr_assert_eq(wd_dispatch_record(&d, &c, c.hdr.size), 0);
+	out = dns_output();
+	cr_assert(strstr(out, "\"pid\":400,\"tid\":400"), "%s", out);
+	cr_assert_eq(count(out, "\"dest_name_by\":\"self\""), 1, "%s", out);
+	cr_assert_eq(count(out, "\"dest_name_by\":\"host\""), 1, "%s", out);
+	free(out);
+}
