@@ -292,6 +292,10 @@ static void account_losses(struct wd_agent *a, const struct wd_totals *t)
 		wd_record_lost(&a->dispatch, t->ring_lost - a->ring_lost_told, "ring_full");
 		a->ring_lost_told = t->ring_lost;
 	}
+	/* with the dns probe, an answer lost is an event lost */
+	if (t->dns_lost > a->dns_lost_told && a->cfg.dns.enabled)
+		wd_record_lost(&a->dispatch, t->dns_lost - a->dns_lost_told, "dns_ring_full");
+	a->dns_lost_told = t->dns_lost;
 	/* (a record about output losses needs an output that works) */
 	if (t->output_lost > a->output_lost_told && wd_sink_healthy(&a->dispatch.sink)) {
 		wd_record_lost(&a->dispatch, t->output_lost - a->output_lost_told, "output");

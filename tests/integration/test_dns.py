@@ -270,3 +270,32 @@ def test_dns_names_off_and_on_by_reload(make_agent, ns):
         named.append(one_connect(agent, a["pid"], "127.0.0.77").get("dest_name"))
     assert named == ["svc.whodunit.test", None, "svc.whodunit.test"]
     assert agent.stop()[0] == 0
+
+
+def test_answers_lost_to_a_full_ring_are_counted(make_agent, ns):
+    """The agent is stopped while 200 lookups are answered into a 4 KiB ring:
+    the answers that did not fit are counted, in stats and in lost records
+    (with the dns probe each answer is an event)."""
+    import signal
+    agent = make_agent(CONFIG.replace("stats_interval: 0",
+                                      "stats_interval: 0\n  ring_buffer_size: 4K")
+                       + "dns: {}\n").start()
+    n = 200
+    os.kill(agent.proc.pid, signal.SIGSTOP)
+    try:
+        code = ("import os,socket\nfor i in range(%d): socket.getaddrinfo("
+                "'svc.whodunit.test',80,socket.AF_INET,socket.SOCK_STREAM)\n"
+                "print(os.getpid())" % n)
+        r = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, "-c", code],
+                           capture_output=True, check=True, timeout=60)
+    finally:
+        os.kill(agent.proc.pid, signal.SIGCONT)
+    pid = int(r.stdout)
+    assert agent.stop()[0] == 0
+    t = agent.records("stop")[0]["total"]
+    got = [e for e in agent.events() if e["probe"] == "dns" and e["pid"] == pid]
+    assert t["dns_lost"] > 0
+    assert len(got) < n and len(got) + t["dns_lost"] >= n
+    assert t["dns_captured"] == t["dns_answers"] + t["dns_malformed"] + t["dns_ignored"]
+    told = sum(r["count"] for r in agent.records("lost") if r["reason"] == "dns_ring_full")
+    assert told == t["dns_lost"]
