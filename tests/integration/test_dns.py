@@ -299,3 +299,17 @@ def test_answers_lost_to_a_full_ring_are_counted(make_agent, ns):
     assert t["dns_captured"] == t["dns_answers"] + t["dns_malformed"] + t["dns_ignored"]
     told = sum(r["count"] for r in agent.records("lost") if r["reason"] == "dns_ring_full")
     assert told == t["dns_lost"]
+
+
+def test_answer_from_an_ipv6_server(make_agent, ns):
+    ns.start([sys.executable, os.path.join(HERE, "dns_responder.py"), "::1"])
+    with open(ns.etc + "/resolv.conf", "w") as f:
+        f.write("nameserver ::1\noptions timeout:1 attempts:1\n")
+    agent = make_agent(CONFIG + "dns: {}\n").start()
+    a = ns.client(("resolve", "svc.whodunit.test", 4), ("connect", "127.0.0.77", ns.port))
+    ev = one_connect(agent, a["pid"], "127.0.0.77")
+    assert (ev["dest_name"], ev["dest_name_by"]) == ("svc.whodunit.test", "self")
+    dns = agent.wait_event(lambda e: e["probe"] == "dns" and e["pid"] == a["pid"],
+                           what="dns event")
+    assert dns["server"] == "::1" and dns["addresses"] == ["127.0.0.77"]
+    assert agent.stop()[0] == 0
