@@ -107,6 +107,24 @@ static bool same_output(const struct wd_config *o, const struct wd_config *n)
 	       o->output_buffer_bytes == n->output_buffer_bytes;
 }
 
+/* The dns probe's filters (userland's: not in the kernel's maps). */
+static bool same_dns_filters(const struct wd_probe_config *a,
+			     const struct wd_probe_config *b)
+{
+	if (a->nfilters != b->nfilters)
+		return false;
+	for (size_t i = 0; i < a->nfilters; i++) {
+		const struct wd_net_filter *x = &a->filters[i], *y = &b->filters[i];
+
+		if (x->family != y->family || x->prefixlen != y->prefixlen ||
+		    x->mode != y->mode || memcmp(x->addr, y->addr, 16) ||
+		    x->ports.n != y->ports.n ||
+		    (x->ports.n && memcmp(x->ports.v, y->ports.v, x->ports.n * sizeof(*x->ports.v))))
+			return false;
+	}
+	return true;
+}
+
 /*
  * What the new config n changes against the running o. Settings that only
  * a restart can change keep their running values in n and are named in
@@ -136,6 +154,8 @@ static void diff(const struct wd_config *o, struct wd_config *n,
 	if (o->net_listen.snapshot_periodicity != n->net_listen.snapshot_periodicity ||
 	    o->net_listen.same_namespace_only != n->net_listen.same_namespace_only)
 		add(changed, "net_listen");
+	if (o->dns.enabled && n->dns.enabled && !same_dns_filters(&o->dns, &n->dns))
+		add(changed, "dns");
 	if (o->ring_buffer_bytes != n->ring_buffer_bytes)
 		add(pending, "ring_buffer_size");
 	if (o->variant != n->variant)

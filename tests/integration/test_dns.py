@@ -313,3 +313,20 @@ def test_answer_from_an_ipv6_server(make_agent, ns):
                            what="dns event")
     assert dns["server"] == "::1" and dns["addresses"] == ["127.0.0.77"]
     assert agent.stop()[0] == 0
+
+
+def test_dns_filters_change_by_reload(make_agent, ns):
+    import signal
+    agent = make_agent(CONFIG + "dns: {}\n").start()
+    with open(agent.cfg, "w") as f:
+        f.write((CONFIG + "dns:\n  filters:\n    - {network: 127.0.0.77/32}\n")
+                .replace("@OUT@", agent.out))
+    os.kill(agent.proc.pid, signal.SIGHUP)
+    agent.wait_event(lambda e: agent.records("reload"), what="reload")
+    rec = agent.records("reload")[0]
+    assert rec["ok"] and rec["changed"] == ["dns"], rec
+    a = ns.client(("resolve", "svc.whodunit.test", 4), ("resolve", "short.whodunit.test", 4))
+    agent.wait_event(lambda e: e["probe"] == "dns" and e["pid"] == a["pid"], what="dns event")
+    assert agent.stop()[0] == 0
+    names = [e["name"] for e in agent.events() if e["probe"] == "dns" and e["pid"] == a["pid"]]
+    assert names == ["short.whodunit.test"]  # 127.0.0.77 is dropped now
