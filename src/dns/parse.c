@@ -60,8 +60,8 @@ int wd_dns_read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
 	for (;;) {
 		uint8_t c;
 
-		if (pos >= len)
-			return -EBADMSG;
+		if (pos >= len) /* (only forward reads get here: the message ended) */
+			return -ENODATA;
 		c = msg[pos];
 		if (c == 0) {
 			*off = end ? end : pos + 1;
@@ -70,7 +70,9 @@ int wd_dns_read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
 		if ((c & 0xc0) == 0xc0) {
 			size_t to;
 
-			if (pos + 1 >= len || ++hops > WD_DNS_HOPS)
+			if (pos + 1 >= len)
+				return -ENODATA;
+			if (++hops > WD_DNS_HOPS)
 				return -EBADMSG;
 			to = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
 			if (to >= pos) /* only backwards: no loop, no forward reference */
@@ -83,8 +85,10 @@ int wd_dns_read_name(const uint8_t *msg, size_t len, size_t *off, char *out)
 		if (c & 0xc0) /* 01 and 10: extended label types, obsolete */
 			return -EBADMSG;
 		wire += 1u + c;
-		if (wire > 255 || pos + 1 + c > len)
+		if (wire > 255)
 			return -EBADMSG;
+		if (pos + 1 + c > len)
+			return -ENODATA;
 		put_label(out, &n, msg + pos + 1, c);
 		pos += 1u + c;
 	}
@@ -102,9 +106,10 @@ struct rr {
 static int read_rr(const uint8_t *msg, size_t len, size_t *off, struct rr *r)
 {
 	size_t p = *off;
+	int err = wd_dns_read_name(msg, len, &p, r->owner);
 
-	if (wd_dns_read_name(msg, len, &p, r->owner))
-		return p >= len || len - p < 10 ? -ENODATA : -EBADMSG;
+	if (err)
+		return err;
 	if (len - p < 10)
 		return -ENODATA;
 	r->type = be16(msg + p);
@@ -182,7 +187,7 @@ static int read_question(const uint8_t *msg, size_t len, size_t *off,
 	a->cut = a->cut || (flags & 0x0200); /* TC */
 	*off = DNS_HDR;
 	if (wd_dns_read_name(msg, len, off, a->qname) || len - *off < 4)
-		return -EBADMSG;
+		return -EBADMSG; /* (even cut: 512 bytes hold any question) */
 	a->qtype = be16(msg + *off);
 	*off += 4;
 	if (be16(msg + *off - 2) != C_IN || (a->qtype != T_A && a->qtype != T_AAAA))

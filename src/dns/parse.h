@@ -50,7 +50,8 @@ int wd_dns_parse(const uint8_t *msg, size_t len, size_t wire_len,
 
 /*
  * Read the name at *off of msg[0..len) into out (WD_DNS_NAME_LEN bytes);
- * *off moves past it (past the first pointer when compressed). 0 or -EBADMSG.
+ * *off moves past it (past the first pointer when compressed). 0,
+ * -ENODATA (the message ends inside it) or -EBADMSG (a bound broken).
  */
 int wd_dns_read_name(const uint8_t *msg, size_t len, size_t *off, char *out);
 
