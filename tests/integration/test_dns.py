@@ -134,6 +134,14 @@ def one_connect(agent, pid, daddr):
                             and e["daddr"] == daddr, what="connect of %d to %s" % (pid, daddr))
 
 
+def wait_records(agent, event, n, timeout=10):
+    deadline = time.monotonic() + timeout
+    while len(agent.records(event)) < n:
+        assert time.monotonic() < deadline, "fewer than %d %s records" % (n, event)
+        time.sleep(0.02)
+    return agent.records(event)
+
+
 def test_self_host_and_other_netns(make_agent, ns):
     agent = make_agent(CONFIG).start()
     a = ns.client(("resolve", "svc.whodunit.test", 4), ("connect", "127.0.0.77", ns.port),
@@ -262,8 +270,7 @@ def test_dns_names_off_and_on_by_reload(make_agent, ns):
             with open(agent.cfg, "w") as f:
                 f.write(text.replace("@OUT@", agent.out))
             os.kill(agent.proc.pid, signal.SIGHUP)
-            agent.wait_event(lambda e: len(agent.records("reload")) == i, what="reload")
-            rec = agent.records("reload")[i - 1]
+            rec = wait_records(agent, "reload", i)[i - 1]
             assert rec["ok"] and rec["changed"] == ["probes"], rec
             assert rec["pending_restart"] == []
         a = ns.client(("resolve", "svc.whodunit.test", 4), ("connect", "127.0.0.77", ns.port))
@@ -322,8 +329,7 @@ def test_dns_filters_change_by_reload(make_agent, ns):
         f.write((CONFIG + "dns:\n  filters:\n    - {network: 127.0.0.77/32}\n")
                 .replace("@OUT@", agent.out))
     os.kill(agent.proc.pid, signal.SIGHUP)
-    agent.wait_event(lambda e: agent.records("reload"), what="reload")
-    rec = agent.records("reload")[0]
+    rec = wait_records(agent, "reload", 1)[0]
     assert rec["ok"] and rec["changed"] == ["dns"], rec
     a = ns.client(("resolve", "svc.whodunit.test", 4), ("resolve", "short.whodunit.test", 4))
     agent.wait_event(lambda e: e["probe"] == "dns" and e["pid"] == a["pid"], what="dns event")
