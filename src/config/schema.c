@@ -30,6 +30,7 @@ static const struct wd_config defaults = {
 	.output_buffer_bytes = 64u << 20,
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
+	.dns_names = true,
 };
 
 void wd_config_init(struct wd_config *cfg)
@@ -181,6 +182,12 @@ static int agent_watch(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	return wd_rd_get_bool(r, v, wd_rd_scalar(k), &AGENT_CFG(arg)->watch_config);
 }
 
+static int agent_dns_names(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
+			   void *arg)
+{
+	return wd_rd_get_bool(r, v, wd_rd_scalar(k), &AGENT_CFG(arg)->dns_names);
+}
+
 static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
 	const char *s = NULL;
@@ -233,6 +240,7 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "watch_config", agent_watch, NULL },
 	{ "metrics_file", agent_metrics, NULL },
 	{ "process_cache_bytes", agent_cache_bytes, NULL },
+	{ "dns_names", agent_dns_names, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -256,6 +264,7 @@ static const struct wd_rd_key top_keys[] = {
 	{ "tcp_connect", NULL, wd_schema_tcp_connect },
 	{ "udp_session", NULL, wd_schema_udp_session },
 	{ "net_listen", NULL, wd_schema_net_listen },
+	{ "dns", NULL, wd_schema_dns },
 	{ "agent", NULL, agent_section },
 	{ NULL, NULL, NULL },
 };
@@ -297,6 +306,7 @@ void wd_config_free(struct wd_config *cfg)
 	probe_config_free(&cfg->tcp_connect);
 	probe_config_free(&cfg->net_listen);
 	probe_config_free(&cfg->udp_session);
+	probe_config_free(&cfg->dns);
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->syslog_socket);

@@ -33,6 +33,7 @@ struct wd_loader_opts {
 	bool listen_udp;          /* net_listen: UDP bind() */
 	bool exclude_random_bind; /* net_listen: drop UDP binds to port 0 */
 	bool udp_session;         /* cgroup hooks on UDP sends/connects/releases */
+	bool dns;                 /* DNS answers (dest_name, the dns probe) */
 	wd_record_fn on_record;
 	void *ctx;
 };
@@ -56,6 +57,7 @@ struct wd_loader {
 	uint32_t epoch;              /* filter_gen: +1 a swap, parity == gen */
 	uint32_t sets_half;          /* port sets a generation may use */
 	bool udp_take_split;         /* no lookup-and-delete on a hash (< 5.14) */
+	bool dns_off;                /* DNS capture was asked for and refused */
 	struct wd_filter_keys keys[WD_FILTER_GENS];
 };
 

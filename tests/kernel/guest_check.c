@@ -1282,6 +1282,61 @@ static const struct jv *find_ev(const struct evs *e, const char *probe, long lon
 }
 
 /*
+ * dns: a child process asks 127.0.0.1:53 (a socket it bound itself) for
+ * kmatrix.whodunit.test and receives an answer (A 127.0.0.9) made here.
+ * Returns the child's pid, or -1.
+ */
+static pid_t dns_exchange(void)
+{
+	static const unsigned char q[] = "\x12\x34\x01\x00\0\x01\0\0\0\0\0\0"
+		"\x07kmatrix\x08whodunit\x04test\0\0\x01\0\x01";
+	static const unsigned char rr[] = "\xc0\x0c\0\x01\0\x01\0\0\0\x3c\0\x04"
+		"\x7f\0\0\x09";
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, from;
+	socklen_t flen = sizeof(from);
+	unsigned char buf[512];
+	pid_t pid = fork();
+	int rs, cs;
+	ssize_t n;
+
+	if (pid)
+		return pid;
+	rs = socket(AF_INET, SOCK_DGRAM, 0);
+	cs = socket(AF_INET, SOCK_DGRAM, 0);
+	if (rs < 0 || cs < 0 || bind(rs, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    connect(cs, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    send(cs, q, sizeof(q) - 1, 0) < 0)
+		_exit(1);
+	n = recvfrom(rs, buf, sizeof(buf) - sizeof(rr), 0, (struct sockaddr *)&from, &flen);
+	if (n < 12)
+		_exit(1);
+	buf[2] = 0x81; /* an answer, one record */
+	buf[3] = 0x80;
+	buf[7] = 1;
+	memcpy(buf + n, rr, sizeof(rr) - 1);
+	if (sendto(rs, buf, (size_t)n + sizeof(rr) - 1, 0, (struct sockaddr *)&from, flen) < 0 ||
+	    recv(cs, buf, sizeof(buf), 0) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* The dns event of pid: the name and address of dns_exchange()'s answer. */
+static void check_dns(const struct evs *e, pid_t pid, int status)
+{
+	const struct jv *ev = find_ev(e, "dns", pid, NULL, NULL, 0), *as;
+	bool ok;
+	char detail[256];
+
+	as = ev ? jget(ev, "addresses") : NULL;
+	ok = ev && streq(jstr(ev, "name"), "kmatrix.whodunit.test") && as &&
+	     as->t == J_ARR && as->n == 1 && streq(as->items[0]->s, "127.0.0.9");
+	snprintf(detail, sizeof(detail), "answer to pid %d (exit status %d): %s", (int)pid,
+		 status, ok ? "dns event with the name and address" : "missing or wrong");
+	result("probes", "dns", ok, detail);
+}
+
+/*
  * net_listen and udp_session on this kernel (auto mode): a TCP listener, a
  * UDP bind to port 0, and a UDP socket sending two datagrams, all ours.
  */
@@ -1292,7 +1347,8 @@ static void run_probes(void)
 	char cfg[512], variant[32], readyline[512], detail[1024];
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int tl = -1, ub = -1, us = -1, tport = -1, uport = -1, dport = 9;
+	int tl = -1, ub = -1, us = -1, tport = -1, uport = -1, dport = 9, dstatus = -1;
+	pid_t dpid;
 	struct evs e;
 	const struct jv *ev, *d;
 
@@ -1300,7 +1356,7 @@ static void run_probes(void)
 	snprintf(a.evpath, sizeof(a.evpath), "/tmp/ev-probes.json");
 	unlink(a.evpath);
 	snprintf(cfg, sizeof(cfg), "agent:\n  output: file:%s\nnet_listen:\n"
-		 "  protocols: [tcp, udp]\nudp_session: {}\n", a.evpath);
+		 "  protocols: [tcp, udp]\nudp_session: {}\ndns: {}\n", a.evpath);
 	if (write_file("/tmp/wd.yaml", cfg)) {
 		result(mode, "ready", false, "cannot write /tmp/wd.yaml");
 		return;
@@ -1327,6 +1383,9 @@ static void run_probes(void)
 	for (int i = 0; i < 2 && us >= 0; i++)
 		sendto(us, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
 	close(us); /* the release ends the session */
+	dpid = dns_exchange();
+	if (dpid > 0)
+		waitpid(dpid, &dstatus, 0);
 	sleep_ms(400);
 	kill(a.pid, SIGTERM);
 	reap(&a, EXIT_TIMEOUT_MS);
@@ -1363,6 +1422,7 @@ static void run_probes(void)
 		if (!ok)
 			dump_file("mode=probes events", a.evpath);
 	}
+	check_dns(&e, dpid, dstatus);
 	evs_free(&e);
 	if (tl >= 0)
 		close(tl);
