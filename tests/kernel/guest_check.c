@@ -1451,7 +1451,7 @@ static void connect_loop(int port)
 	}
 }
 
-/* Sum the agent's "program NAME: N runs, X ns per run" lines of connect programs. */
+/* The agent's "program NAME: N runs, X ns per run" lines: connect programs summed. */
 static double connect_ns(const char *text, char *progs, size_t len)
 {
 	double total = 0;
@@ -1466,7 +1466,8 @@ static double connect_ns(const char *text, char *progs, size_t len)
 			   &ns) != 3)
 			continue;
 		addf(progs, len, "%s%s=%.0fns/%llu", progs[0] ? " " : "", name, ns, runs);
-		if (strstr(name, "connect"))
+		/* the tcp_connect probe's programs (not dns or udp_session ones) */
+		if (strstr(name, "tcp_") || strstr(name, "sys_exit_connect"))
 			total += ns * (double)runs;
 	}
 	return total / COST_CONNECTS;
