@@ -89,67 +89,11 @@ static __always_inline void fill_ancestry_core(struct wd_connect_event *e, __u32
 		e->flags |= WD_F_TRUNCATED;
 }
 
-struct wd_walk {
-	struct wd_connect_event *e;
-	struct task_struct *t;
-	__u32 pid;
-	__u32 n;
-};
-
-/*
- * One level of the deep walk as a bpf_loop() callback (5.17+): the verifier
- * checks one level instead of WD_MAX_DEPTH unrolled ones.
- */
-static long walk_step(__u32 i, void *data)
-{
-	struct wd_walk *w = data;
-	struct task_struct *t = w->t, *parent;
-	struct wd_proc *p;
-	__u64 k = i;
-
-	asm volatile("" : "+r"(k)); /* the bound below on the register used */
-	if (k >= WD_MAX_DEPTH || !t || w->pid == 0)
-		return 1;
-	p = &w->e->tree[k];
-	parent = BPF_CORE_READ(t, real_parent, group_leader);
-	p->pid = w->pid;
-	p->ppid = parent ? BPF_CORE_READ(parent, tgid) : 0;
-	p->uid = BPF_CORE_READ(t, real_cred, uid.val);
-	p->start_ns = BPF_CORE_READ(t, start_boottime);
-	p->_pad = 0;
-	bpf_probe_read_kernel(p->comm, sizeof(p->comm), &t->comm);
-	w->n++;
-	if (w->pid == 1)
-		return 1;
-	w->t = parent;
-	w->pid = p->ppid;
-	return 0;
-}
-
-/* The whole current chain, up to WD_MAX_DEPTH ancestors. */
-static __always_inline void fill_deep(struct wd_connect_event *e)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct wd_walk w = { .e = e };
-
-	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
-		fill_ancestry_core(e, WD_MAX_DEPTH);
-		return;
-	}
-	t = BPF_CORE_READ(t, group_leader);
-	w.t = t;
-	w.pid = t ? BPF_CORE_READ(t, tgid) : 0;
-	bpf_loop(WD_MAX_DEPTH, walk_step, &w, 0);
-	e->depth = w.n;
-	if (w.n == WD_MAX_DEPTH && w.pid != 1)
-		e->flags |= WD_F_TRUNCATED;
-}
-
 /* tracing: a tracing program type (cgroup programs cannot take BTF tasks) */
 static __always_inline void fill_ancestry(struct wd_connect_event *e, bool tracing)
 {
 	if (deep_walk)
-		fill_deep(e);
+		fill_ancestry_core(e, WD_MAX_DEPTH);
 	else if (tracing && task_btf)
 		fill_shallow_btf(e);
 	else
