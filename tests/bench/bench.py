@@ -263,6 +263,9 @@ def overhead(args, tmp, listener, results):
                 lambda: Agent(tmp, REPORT_ALL, "report")),
                ("whodunit, every connect filtered in-kernel",
                 lambda: Agent(tmp, FILTER_ALL, "filter")),
+               ("whodunit, every connect filtered, dns_names off",
+                lambda: Agent(tmp, FILTER_ALL.replace("agent:\n", "agent:\n  dns_names: false\n"),
+                              "filter-nodns")),
                ("bpftrace, pid+comm on sock:inet_sock_set_state",
                 lambda: Bpftrace(tmp))]
     if audit_ok:
