@@ -81,6 +81,8 @@ static void print_agent(const struct wd_config *cfg, FILE *f)
 		(unsigned long long)cfg->output_buffer_bytes);
 	fprintf(f, "agent.watch_config: %s\n", cfg->watch_config ? "true" : "false");
 	fprintf(f, "agent.metrics_file: %s\n", cfg->metrics_file ? cfg->metrics_file : "none");
+	fprintf(f, "agent.repeat_limit: window %u s, burst %u%s\n", cfg->repeat_window,
+		cfg->repeat_burst, cfg->repeat_window ? "" : " (off)");
 }
 
 static void print_net_listen(const struct wd_probe_config *pc, FILE *f)
@@ -118,4 +120,5 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 	print_probe(f, "tcp_connect", &cfg->tcp_connect);
 	print_net_listen(&cfg->net_listen, f);
 	print_udp_session(&cfg->udp_session, f);
+	wd_rules_print(&cfg->rules, f);
 }
