@@ -88,6 +88,10 @@ static void put_totals(struct wd_buf *b, const char *key, const struct wd_totals
 	wd_json_u64(b, "udp_evicted", t->udp_evicted - z->udp_evicted);
 	wd_json_u64(b, "udp_swept", t->udp_swept - z->udp_swept);
 	wd_json_u64(b, "udp_destinations_truncated", t->udp_truncated - z->udp_truncated);
+	wd_json_u64(b, "rule_dropped_kernel", t->rule_dropped - z->rule_dropped);
+	wd_json_u64(b, "repeat_suppressed", t->repeat_suppressed - z->repeat_suppressed);
+	wd_json_u64(b, "repeat_reported", t->repeat_reported - z->repeat_reported);
+	wd_json_u64(b, "repeat_uncounted", t->repeat_uncounted - z->repeat_uncounted);
 	wd_buf_putc(b, '}');
 }
 
@@ -106,6 +110,7 @@ void wd_record_stats(struct wd_dispatch *d, const struct wd_totals *now,
 	wd_json_u64(b, "process_table_trimmed", d->ptable.trimmed);
 	wd_json_u64(b, "proc_reads_skipped", d->ptable.proc_skipped);
 	wd_json_u64(b, "udp_sessions", d->udp.table.count);
+	wd_rstate_put_stats(&d->rules, b);
 	finish(d, b);
 }
 

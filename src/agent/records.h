@@ -33,6 +33,11 @@ struct wd_totals {
 	uint64_t udp_evicted;    /* destinations reported without counts (LRU) */
 	uint64_t udp_swept;      /* kernel destinations no session knew, deleted */
 	uint64_t udp_truncated;  /* destinations left out of records */
+	/* rules and flood control (README: Rules) */
+	uint64_t rule_dropped;      /* by a rule's verdict in the kernel */
+	uint64_t repeat_suppressed; /* over repeat_limit, counted in the kernel */
+	uint64_t repeat_reported;   /* of those, in summaries' repeat_count */
+	uint64_t repeat_uncounted;  /* of those, given back by no key (lost records) */
 };
 
 /* What a start record says. */

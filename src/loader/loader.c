@@ -423,6 +423,8 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 		sum->proc_dropped += v[i].proc_dropped;
 		sum->udp_map_full += v[i].udp_map_full;
 		sum->udp_close_lost += v[i].udp_close_lost;
+		sum->rule_dropped += v[i].rule_dropped;
+		sum->flood_suppressed += v[i].flood_suppressed;
 	}
 	free(v);
 	return err;

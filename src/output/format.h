@@ -20,6 +20,11 @@ struct wd_enrich {
 	uint64_t seq;      /* sequence number of the last event formatted */
 	uint64_t shortened; /* records cut to fit max_bytes */
 	bool snapshot;      /* net_listen: formatting a periodic snapshot */
+	bool lineage_ready; /* the lineage of the next event is built (rules) */
+	const char *const *rule_tags; /* "rules": the tag rules it matched */
+	size_t nrule_tags;
+	uint64_t repeat_count; /* flood summary: connects not written (0: none) */
+	uint64_t first_ns, last_ns; /* their boot times */
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */
