@@ -156,5 +156,6 @@ void wd_record_stop(struct wd_dispatch *d, const char *reason, const struct wd_t
 
 	put_str(b, "reason", reason);
 	put_totals(b, "total", t, NULL);
+	wd_rstate_put_stats(&d->rules, b);
 	finish(d, b);
 }

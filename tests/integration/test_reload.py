@@ -16,6 +16,7 @@ CONFIG = """\
 agent:
   output: file:@OUT@
   stats_interval: 0
+  repeat_limit: {window: 0}  # every connect of the load client is judged
 %(agent)s
 tcp_connect:
   includeports: [%(ports)s]
