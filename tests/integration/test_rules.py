@@ -216,3 +216,45 @@ def test_bad_rules_on_reload_keep_the_running_rules(make_agent, tmpdir_short):
     mine = [e for e in events if e["pid"] == tagged]
     assert len(mine) == 10 and all(e["rules"] == ["py-tag"] for e in mine)
     assert stop["rules"] == {"py-tag": {"action": "tag", "count": 10}}
+
+
+RULES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules")
+
+
+def test_test_rules_gives_the_expected_verdicts():
+    """--test-rules on a fixture of exported events: per line the verdict
+    and the rules, a summary; a malformed line makes the exit status 65."""
+    p = subprocess.run([WHODUNIT, "--test-rules", os.path.join(RULES_DIR, "events.jsonl"),
+                        "-c", os.path.join(RULES_DIR, "rules.yaml")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=30)
+    with open(os.path.join(RULES_DIR, "expected.txt")) as f:
+        assert p.stdout == f.read()
+    assert p.returncode == 65, p.stderr
+    # the verdicts themselves, not only a frozen text
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("line 2: drop by puppet-agent")
+    assert lines[1].startswith("line 3: pass")  # port 22, not 8140
+    assert lines[2].startswith("line 4: drop by mirror-from-cron")  # cron grandparent
+    assert lines[3].startswith("line 5: pass")  # same fetch from a login shell
+    assert lines[4].startswith("line 6: tag ci-runner")
+    assert "summary: 9 events: 3 dropped, 2 tagged, 4 passed; 1 malformed" in p.stdout
+
+
+def test_test_rules_reads_stdin_and_needs_a_good_config(tmpdir_short):
+    ev = ('{"probe":"tcp_connect","pid":1,"comm":"x","daddr":"127.0.0.1","port":9,'
+          '"proctree":[{"pid":1,"exe":"/usr/bin/x","cmdline":"x"}]}\n')
+    cfg = os.path.join(tmpdir_short, "r.yaml")
+    with open(cfg, "w") as f:
+        f.write("tcp_connect: {}\nrules:\n  - {name: x, action: drop, match: {exe: /usr/bin/x}}\n")
+    p = subprocess.run([WHODUNIT, "--test-rules", "-", "-c", cfg], input=ev,
+                       stdout=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode == 0
+    assert p.stdout.startswith("line 1: drop by x")
+    with open(cfg, "w") as f:
+        f.write("tcp_connect: {}\nrules:\n  - {name: x, action: drop}\n")
+    p = subprocess.run([WHODUNIT, "--test-rules", "-", "-c", cfg], input=ev,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=30)
+    assert p.returncode == 78
+    assert "r.yaml:3:5: rule 'x' has no 'match'" in p.stderr
