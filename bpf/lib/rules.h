@@ -40,10 +40,13 @@ static __always_inline __u64 current_start_ns(void)
 static __always_inline int rule_drops(__u8 probe)
 {
 	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32), slot;
-	struct wd_verdict *v = bpf_map_lookup_elem(&wd_verdicts, &tgid);
+	struct wd_verdict *v;
 	struct wd_counters *c;
 	__u64 *n;
 
+	if (!verdicts_on) /* no rule the kernel can decide: not even a lookup */
+		return 0;
+	v = bpf_map_lookup_elem(&wd_verdicts, &tgid);
 	if (!v || !(v->probes & (1u << probe)) || v->start_ns != current_start_ns())
 		return 0;
 	slot = v->slot;
