@@ -7,6 +7,8 @@
 #include "agent/rules.h"
 #include "wd_filter.h"
 
+_Static_assert(WD_RULES_MAX <= WD_RULE_SLOTS, "a kernel counter slot per rule");
+
 /* The probes whose kernel hook consults the per-process verdict. */
 #define KERNEL_PROBES ((1u << WD_PROBE_TCP_CONNECT) | (1u << WD_PROBE_NET_LISTEN))
 

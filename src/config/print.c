@@ -120,5 +120,5 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 	print_probe(f, "tcp_connect", &cfg->tcp_connect);
 	print_net_listen(&cfg->net_listen, f);
 	print_udp_session(&cfg->udp_session, f);
-	wd_rules_print(&cfg->rules, f);
+	wd_rules_print(&cfg->rules, f, true);
 }

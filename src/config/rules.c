@@ -375,7 +375,7 @@ static void print_globs(FILE *f, const char *key, const struct wd_globs *g)
 		fprintf(f, "%s\"%s\"", i ? "|" : "", g->v[i]);
 }
 
-static void print_rule(FILE *f, const struct wd_rule_def *d)
+static void print_rule(FILE *f, const struct wd_rule_def *d, bool lines)
 {
 	static const char *const probes[] = { "tcp_connect", "net_listen", "udp_session" };
 	char a[INET6_ADDRSTRLEN];
@@ -402,12 +402,41 @@ static void print_rule(FILE *f, const struct wd_rule_def *d)
 	for (size_t i = 0; i < d->nports; i++)
 		fprintf(f, d->ports[i].lo == d->ports[i].hi ? "%s%u" : "%s%u-%u",
 			i ? "|" : " port=", d->ports[i].lo, d->ports[i].hi);
-	fprintf(f, "  (line %zu)\n", d->line);
+	if (lines)
+		fprintf(f, "  (line %zu)", d->line);
+	fputc('\n', f);
 }
 
-void wd_rules_print(const struct wd_rules *rs, FILE *f)
+void wd_rules_print(const struct wd_rules *rs, FILE *f, bool lines)
 {
 	fprintf(f, "rules: %zu (all keys of a rule must match; a|b: either)\n", rs->n);
 	for (size_t i = 0; i < rs->n; i++)
-		print_rule(f, &rs->v[i]);
+		print_rule(f, &rs->v[i], lines);
+}
+
+/* The rules as --check-config prints them, without lines: malloc'd or NULL. */
+static char *rules_text(const struct wd_rules *rs)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	wd_rules_print(rs, f, false);
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool wd_rules_same(const struct wd_rules *a, const struct wd_rules *b)
+{
+	char *ta = rules_text(a), *tb = rules_text(b);
+	bool same = ta && tb && !strcmp(ta, tb);
+
+	free(ta);
+	free(tb);
+	return same;
 }

@@ -55,7 +55,9 @@ struct wd_rules {
 };
 
 void wd_rules_free(struct wd_rules *rs);
-/* The rules, one a line, for --check-config. */
-void wd_rules_print(const struct wd_rules *rs, FILE *f);
+/* The rules, one a line, for --check-config (lines: where each is defined). */
+void wd_rules_print(const struct wd_rules *rs, FILE *f, bool lines);
+/* Do a and b say the same (names, actions, keys, in order)? */
+bool wd_rules_same(const struct wd_rules *a, const struct wd_rules *b);
 
 #endif

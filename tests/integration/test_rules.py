@@ -209,6 +209,7 @@ def test_bad_rules_on_reload_keep_the_running_rules(make_agent, tmpdir_short):
         assert time.monotonic() < deadline + 10
         time.sleep(0.05)
     assert agent.records("reload")[1]["ok"] is True
+    assert agent.records("reload")[1]["changed"] == ["rules"]
     tagged = run_connecter(exe, port, 10, 0.3)
     stop = stop_record(agent)
     events = agent.events()

@@ -266,7 +266,7 @@ Test(rules, check_config_prints_rules)
 	FILE *f = open_memstream(&out, &len);
 
 	cr_assert_eq(parse(full_rule), 0, "%s", err);
-	wd_rules_print(&cfg.rules, f);
+	wd_rules_print(&cfg.rules, f, true);
 	fclose(f);
 	cr_assert(strstr(out, "rules: 2"), "%s", out);
 	cr_assert(strstr(out, "  puppet-agent: drop if probe=tcp_connect "
