@@ -72,6 +72,7 @@ try:
     for i in range(int(sys.argv[1]) if len(sys.argv) > 1 else 1):
         run("filtered", base % ("", "  filters:\n    - network: 127.0.0.0/8", ""), PY)
         run("reported", base % ("  repeat_limit: {window: 0}", "  {}", ""), PY)
+        run("reported+flood", base % ("  repeat_limit: {window: 3600, burst: 1000000}", "  {}", ""), PY)
         run("rule-dropped", base % ("", "  {}", "rules:\n  - {name: d, action: drop, match: {exe: \"*/wd-drop-py\"}}"), os.path.join(TMP, "wd-drop-py"))
         run("flood-suppressed", base % ("  repeat_limit: {window: 3600, burst: 100}", "  {}", ""), PY)
 finally:

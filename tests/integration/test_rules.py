@@ -165,9 +165,9 @@ def test_flood_20000_connects_give_100_events_and_summaries_of_19900(make_agent)
         assert s["proctree"][0]["pid"] == pid
     t = stop["total"]
     assert t["lost_ring_full"] == 0
-    # (host-wide: other processes may be flooding too)
-    assert t["repeat_suppressed"] >= 19900
-    assert t["repeat_reported"] == t["repeat_suppressed"]
+    # (host-wide: other processes may be flooding too, and may go on
+    # between the last summaries and the stop record)
+    assert t["repeat_suppressed"] >= t["repeat_reported"] >= 19900
     assert t["repeat_uncounted"] == 0
     assert not agent.records("lost")
 
