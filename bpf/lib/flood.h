@@ -61,12 +61,15 @@ static __always_inline int flood_suppressed(const struct wd_emit *d)
 		return 0;
 	}
 	now = bpf_ktime_get_boot_ns();
-	if (__sync_fetch_and_add(&v->suppressed, 1) == 0) {
+	/* (no fetch-and-add with a result: kernels before 5.12 refuse it; two
+	 * CPUs that both see the first suppression write the same things) */
+	if (!v->suppressed) {
 		v->first_ns = now;
 		pk.tgid = k.tgid;
 		pk.start_ns = k.start_ns;
 		bpf_map_update_elem(&wd_flood_procs, &pk, &one, BPF_ANY);
 	}
+	__sync_fetch_and_add(&v->suppressed, 1);
 	v->last_ns = now;
 	c = counters();
 	if (c)

@@ -83,6 +83,18 @@ static void write_metrics(FILE *f, const struct wd_totals *t,
 	metric(f, "udp_destinations_truncated_total", "counter",
 	       "udp_session: destinations left out of records (size bounds).",
 	       t->udp_truncated);
+	metric(f, "rule_dropped_kernel_total", "counter",
+	       "Connects and listens dropped in the kernel by a rule's verdict.",
+	       t->rule_dropped);
+	metric(f, "repeat_suppressed_total", "counter",
+	       "Connects over repeat_limit's burst, counted in the kernel.",
+	       t->repeat_suppressed);
+	metric(f, "repeat_reported_total", "counter",
+	       "Suppressed connects reported in summaries (repeat_count).",
+	       t->repeat_reported);
+	metric(f, "repeat_uncounted_total", "counter",
+	       "Suppressed connects no summary could report (lost records).",
+	       t->repeat_uncounted);
 	metric(f, "process_table_entries", "gauge", "Processes in the process table.",
 	       table->count);
 	metric(f, "process_table_bytes", "gauge",
