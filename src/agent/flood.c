@@ -96,6 +96,7 @@ void wd_flood_on_exit(struct wd_dispatch *d, uint32_t pid, uint64_t start_ns)
 {
 	struct wd_flood_state *f = &d->flood;
 
-	if (f->hooks.marked && f->hooks.marked(f->hooks.ctx, pid, start_ns))
+	/* (off: no key is made, and turning it off took them all) */
+	if (f->window && f->hooks.marked && f->hooks.marked(f->hooks.ctx, pid, start_ns))
 		f->hooks.take(f->hooks.ctx, pid, start_ns, on_key, d);
 }

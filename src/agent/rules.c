@@ -145,6 +145,10 @@ bool wd_rstate_judge(struct wd_rule_state *st, const struct wd_connect_event *e,
 	s.comm = comm;
 	s.user = e->uid != WD_UID_NONE ? wd_users_name_or_uid(users, e->uid, ubuf,
 							      sizeof(ubuf)) : NULL;
+	/*
+	 * (container_name/image/labels stay NULL until the containers room
+	 * resolves e->cgroup_id: its rules then match no event)
+	 */
 	s.family = e->family;
 	memcpy(s.addr, e->hdr.type == WD_EV_LISTEN ? e->saddr : e->daddr, 16);
 	s.port = e->hdr.type == WD_EV_LISTEN ? e->sport : e->dport;
