@@ -291,3 +291,37 @@ def test_test_rules_reads_stdin_and_needs_a_good_config(tmpdir_short):
                        timeout=30)
     assert p.returncode == 78
     assert "r.yaml:3:5: rule 'x' has no 'match'" in p.stderr
+
+
+HOLD = r"""
+import os, socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(n):
+    s = socket.socket(); s.connect_ex(("127.0.0.1", port)); s.close()
+print(os.getpid(), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_flood_summary_at_the_window_end(make_agent):
+    """window 1 s, burst 10: 50 connects from a process that then stays
+    alive: its summary comes when the window ends, not at its exit, and
+    plain events plus repeat_count account for all 50."""
+    port = free_port()
+    agent = make_agent("agent:\n  output: file:@OUT@\n  stats_interval: 0\n"
+                       "  repeat_limit: {window: 1, burst: 10}\ntcp_connect: {}\n").start()
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(port), "50"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(p.stdout.readline())
+        agent.wait_event(lambda e: e["pid"] == pid and "repeat_count" in e, timeout=5,
+                         what="summary while the process lives")
+        assert p.poll() is None
+    finally:
+        p.stdin.close()
+        p.wait(timeout=10)
+    stop_record(agent)
+    mine = [e for e in agent.events() if e["pid"] == pid and e["port"] == port]
+    plain = [e for e in mine if "repeat_count" not in e]
+    assert len(plain) >= 10
+    assert len(plain) + sum(e.get("repeat_count", 0) for e in mine) == 50
