@@ -132,7 +132,7 @@ test-san:
 
 # libFuzzer targets (tests/fuzz/NAME.c), clang with ASan + UBSan, each run
 # FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/NAME).
-FUZZ_TARGETS := config record passwd proc eventjson
+FUZZ_TARGETS := config record passwd proc dns eventjson
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
@@ -168,7 +168,7 @@ fuzz: deps fuzz-build
 # make test: each target from a fixed seed for a fixed number of runs (about
 # 20 s each here) over the committed corpus, so a red CI can be replayed;
 # `make fuzz` explores by time.
-FUZZ_RUNS := config:18000 record:8000 passwd:1000000 proc:15000 eventjson:200000
+FUZZ_RUNS := config:18000 record:8000 passwd:1000000 proc:15000 dns:1000000 eventjson:200000
 test-fuzz: deps fuzz-build
 	$(Q)for tr in $(FUZZ_RUNS); do t=$${tr%%:*}; n=$${tr##*:}; \
 		rm -rf $(FUZZ_BUILD)/corpus-test/$$t && mkdir -p $(FUZZ_BUILD)/corpus-test/$$t && \
@@ -186,9 +186,14 @@ $(BUILD)/bench/loadgen: tests/bench/loadgen.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
 
+$(BUILD)/bench/dgsend: tests/bench/dgsend.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
+
 # Overhead and capacity figures (root; a few minutes). See docs/BENCHMARKS.md.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen $(BUILD)/bench/dgsend
 	$(Q)scripts/deps.sh bench
 	$(Q)BUILD=$(BUILD) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 

@@ -7,30 +7,35 @@
 #define WD_LIB_ANCESTRY_H
 
 /*
- * Walk real_parent from the calling process up to pid 1. Two copies of the
- * same walk: direct BTF loads (fast), or one bpf_probe_read per field for
- * kernels before 5.11. Each ancestor is its thread group leader: its tgid,
- * start time and comm name the process.
+ * How far the kernel walks real_parent. Userland's process table, fed by
+ * fork/exec/exit records in the same ring, already knows the original
+ * lineage of every process it saw start: the caller and its parent (with
+ * their start times, which make (pid, start) a unique key) are enough for
+ * it to find the rest. When the table cannot be trusted (process records
+ * were lost to a full ring, entries evicted), userland sets deep_walk and
+ * the kernel sends the whole current chain up to pid 1 again.
  */
-static __always_inline void fill_ancestry_btf(struct wd_connect_event *e)
+#define WD_SHALLOW_DEPTH 2
+
+volatile __u32 deep_walk;
+
+/*
+ * The caller and its parent by direct BTF loads. Each ancestor is its
+ * thread group leader: its tgid, start time and comm name the process.
+ * Branch-free and unrolled; every task_struct field access costs the
+ * verifier a walk of task_struct's BTF, so they are few.
+ */
+static __always_inline void fill_shallow_btf(struct wd_connect_event *e)
 {
 	struct task_struct *t = bpf_get_current_task_btf()->group_leader;
 	__u32 n = 0, done = 0;
 
-	/*
-	 * Branch-free and unrolled: the verifier walks it once instead of
-	 * exploring every way out of the loop (that took ~70 ms a program).
-	 * Loads through a NULL task read 0, so walking past pid 1 is harmless;
-	 * only the first n entries are sent.
-	 */
 #pragma unroll
-	for (int i = 0; i < WD_MAX_DEPTH; i++) {
+	for (int i = 0; i < WD_SHALLOW_DEPTH; i++) {
 		struct task_struct *parent = t->real_parent->group_leader;
 		struct wd_proc *p = &e->tree[i];
 		__u32 pid = t->tgid;
 
-		/* Each field access costs the verifier a walk of task_struct's
-		 * BTF: a parent's pid is the next entry's, read once. */
 		p->pid = pid;
 		if (i > 0)
 			e->tree[i - 1].ppid = pid;
@@ -44,13 +49,16 @@ static __always_inline void fill_ancestry_btf(struct wd_connect_event *e)
 		done |= (__u32)(((__s64)pid - 2) >> 63) & 1;
 		t = parent;
 	}
-	e->tree[WD_MAX_DEPTH - 1].ppid = t->tgid;
+	e->tree[WD_SHALLOW_DEPTH - 1].ppid = t->tgid;
 	e->depth = n;
-	if (!done)
-		e->flags |= WD_F_TRUNCATED;
 }
 
-static __always_inline void fill_ancestry_core(struct wd_connect_event *e)
+/*
+ * Up to max ancestors with one bpf_probe_read per field (CO-RE): kernels
+ * before 5.11, cgroup programs, and the deep walk. WD_F_TRUNCATED when a
+ * deep walk stops short of pid 1.
+ */
+static __always_inline void fill_ancestry_core(struct wd_connect_event *e, __u32 max)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct task_struct *parent;
@@ -61,7 +69,7 @@ static __always_inline void fill_ancestry_core(struct wd_connect_event *e)
 	for (int i = 0; i < WD_MAX_DEPTH; i++) {
 		struct wd_proc *p = &e->tree[i];
 
-		if (!t || pid == 0)
+		if (!t || pid == 0 || (__u32)i >= max)
 			break;
 		parent = BPF_CORE_READ(t, real_parent, group_leader);
 		p->pid = pid;
@@ -77,17 +85,19 @@ static __always_inline void fill_ancestry_core(struct wd_connect_event *e)
 		pid = p->ppid;
 	}
 	e->depth = n;
-	if (n == WD_MAX_DEPTH && pid != 1)
+	if (max == WD_MAX_DEPTH && n == WD_MAX_DEPTH && pid != 1)
 		e->flags |= WD_F_TRUNCATED;
 }
 
 /* tracing: a tracing program type (cgroup programs cannot take BTF tasks) */
 static __always_inline void fill_ancestry(struct wd_connect_event *e, bool tracing)
 {
-	if (tracing && task_btf)
-		fill_ancestry_btf(e);
+	if (deep_walk)
+		fill_ancestry_core(e, WD_MAX_DEPTH);
+	else if (tracing && task_btf)
+		fill_shallow_btf(e);
 	else
-		fill_ancestry_core(e);
+		fill_ancestry_core(e, WD_SHALLOW_DEPTH);
 }
 
 static __always_inline __u32 current_netns(bool tracing)

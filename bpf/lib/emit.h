@@ -88,7 +88,12 @@ static __always_inline int wd_submit_rc(const struct wd_emit *d)
 		__builtin_memcpy(e->daddr, d->daddr, sizeof(e->daddr));
 	else
 		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-	if (d->tracing)
+	if (d->tracing && task_btf) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		*(__u64 *)&e->comm[0] = *(__u64 *)&t->comm[0];
+		*(__u64 *)&e->comm[8] = *(__u64 *)&t->comm[8];
+	} else if (d->tracing)
 		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	else
 		bpf_probe_read_kernel(e->comm, sizeof(e->comm),

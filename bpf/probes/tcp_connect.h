@@ -5,7 +5,7 @@
  * Three attach variants of the same logic; userland keeps exactly one:
  *   fentry     fexit on tcp_v4_connect / tcp_v6_connect
  *   kprobe     kprobe + kretprobe on the same functions
- *   tracepoint syscalls:sys_enter_connect + sys_exit_connect
+ *   tracepoint syscalls:sys_exit_connect (arguments from the saved registers)
  * Each ends in connect_submit(): wd_submit() walks the ancestry and writes
  * one record to the ring buffer.
  */
@@ -133,55 +133,73 @@ int BPF_KPROBE(wd_kprobe_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr
 
 /* ---- tracepoint variant ------------------------------------------------ */
 
-/* A connect(2) that passed the filters, kept by its entry for its exit. */
-struct wd_conn_stash {
-	__u64 sk; /* struct sock * */
-	__u16 family;
-	__u16 dport;
-	__u8 daddr[16];
-	__u32 _pad;
+/*
+ * x86-64: the user registers a syscall saved sit at the top of the task's
+ * kernel stack (THREAD_SIZE 16 KiB, no padding), where bpf_task_pt_regs()
+ * (Linux 5.15+) finds them too.
+ */
+#define WD_THREAD_SIZE (16 * 1024)
+#define WD_NR_CONNECT 42
+
+/* connect(2)'s arguments, in pt_regs order: dx, si, di, orig_ax */
+struct wd_connect_regs {
+	__u64 addrlen;
+	__u64 uaddr;
+	__u64 fd;
+	__u64 nr;
 };
 
-WD_TID_STASH(wd_conn_stash, struct wd_conn_stash);
-
-/*
- * connect(2) entry: everything but the outcome is known here, so the
- * filters decide now and a filtered connect leaves no state behind.
- */
-SEC("tracepoint/syscalls/sys_enter_connect")
-int wd_tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
+/* The arguments of the connect(2) the current task returns from; 0 or -1. */
+static __always_inline int connect_args(struct wd_connect_regs *a)
 {
-	struct wd_conn_stash s = {};
+	struct task_struct *t;
+	struct pt_regs *regs;
 
-	if (user_sockaddr((void *)ctx->args[1], (long)ctx->args[2], &s.family,
-			  s.daddr, &s.dport))
-		return 0;
-	/*
-	 * Filters first: they need only the destination, and the descriptor
-	 * walk below costs more than they do. So with this variant, seen and
-	 * filtered also count connect(2) calls of non-TCP inet sockets.
-	 */
-	if (seen_and_filtered(WD_PROBE_TCP_CONNECT, s.family, s.daddr, s.dport))
-		return 0;
-	s.sk = (__u64)fd_to_sock((int)ctx->args[0], s.family, IPPROTO_TCP,
-				 SOCK_STREAM);
-	if (s.sk)
-		tid_stash(&wd_conn_stash, &s);
-	return 0;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs) &&
+	    task_btf) {
+		/* a BTF pointer: direct loads, no helper call per field */
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		a->addrlen = regs->dx;
+		a->uaddr = regs->si;
+		a->fd = regs->di;
+		a->nr = regs->orig_ax;
+	} else {
+		t = (struct task_struct *)bpf_get_current_task();
+		regs = (struct pt_regs *)(BPF_CORE_READ(t, stack) + WD_THREAD_SIZE) - 1;
+		if (bpf_probe_read_kernel(a, sizeof(*a), &regs->dx))
+			return -1;
+	}
+	return a->nr == WD_NR_CONNECT ? 0 : -1;
 }
 
+/*
+ * One program, at the return of connect(2): the arguments are read back
+ * from the registers the syscall saved, so a connect needs no entry program
+ * and no per-thread state, and a filtered one costs one program run. The
+ * filters decide on the caller's sockaddr before the descriptor walk. So
+ * with this variant, seen and filtered also count connect(2) calls of
+ * non-TCP inet sockets.
+ */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	struct wd_conn_stash s;
+	struct wd_connect_regs a;
+	struct sock *sk;
+	__u16 family, dport = 0;
+	__u8 daddr[16] = {};
 	int ret = (int)ctx->ret;
 
-	if (tid_take(&wd_conn_stash, &s, sizeof(s)))
+	if (connect_args(&a) ||
+	    user_sockaddr((void *)a.uaddr, (long)a.addrlen, &family, daddr, &dport))
+		return 0;
+	if (seen_and_filtered(WD_PROBE_TCP_CONNECT, family, daddr, dport))
+		return 0;
+	sk = fd_to_sock((int)a.fd, family, IPPROTO_TCP);
+	if (!sk)
 		return 0;
 	if (ret == -EINPROGRESS)
 		ret = 0;
-	return connect_submit(WD_VARIANT_TRACEPOINT, s.family, s.daddr, s.dport,
-			      (struct sock *)s.sk, ret);
+	return connect_submit(WD_VARIANT_TRACEPOINT, family, daddr, dport, sk, ret);
 }
 
 #endif /* WD_PROBES_TCP_CONNECT_H */

@@ -89,6 +89,7 @@ void wd_agent_loader_opts(const struct wd_agent *a, const struct wd_config *c,
 		.listen_udp = c->net_listen.enabled && c->net_listen.listen_udp,
 		.exclude_random_bind = c->net_listen.exclude_random_bind,
 		.udp_session = c->udp_session.enabled,
+		.dns = wd_config_dns_capture(c),
 		.on_record = wd_dispatch_record,
 		.ctx = (void *)&a->dispatch,
 	};
@@ -182,6 +183,16 @@ int wd_agent_start(struct wd_agent *a)
 		       "programs: grant it, or remove udp_session from the config");
 		return EX_NOPERM;
 	}
+	if (a->cfg.dns.enabled && !wd_have_net_admin()) {
+		wd_err("dns needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for its cgroup programs: "
+		       "grant it, or remove dns from the config");
+		return EX_NOPERM;
+	}
+	if (wd_config_dns_capture(&a->cfg) && !wd_have_net_admin()) {
+		wd_warn("agent.dns_names: no CAP_NET_ADMIN for the cgroup programs that "
+			"see DNS answers: connects have no dest_name");
+		a->cfg.dns_names = false;
+	}
 	if (wd_kernel_check(a->opts.btf))
 		return EX_UNAVAILABLE;
 	ret = open_output(a);
@@ -209,6 +220,9 @@ int wd_agent_start(struct wd_agent *a)
 	return 0;
 }
 
+/* How long the kernel walks whole ancestries after a gap in the table. */
+#define DEEP_WALK_NS (60 * WD_NS_PER_SEC)
+
 /* Everything counted so far. */
 static void totals(struct wd_agent *a, struct wd_totals *t)
 {
@@ -226,6 +240,10 @@ static void totals(struct wd_agent *a, struct wd_totals *t)
 		.udp_sessions_dropped = d->udp.table.dropped,
 		.udp_evicted = d->udp.evicted, .udp_swept = d->udp.swept,
 		.udp_truncated = d->udp.truncated,
+		.dns_captured = c.dns_captured, .dns_lost = c.dns_lost,
+		.dns_unknown = c.dns_unknown, .dns_answers = d->dns.answers,
+		.dns_malformed = d->dns.malformed, .dns_ignored = d->dns.ignored,
+		.dns_cut = d->dns.cut, .dns_evicted = d->dns.cache.evicted,
 		.rule_dropped = c.rule_dropped, .repeat_suppressed = c.flood_suppressed,
 		.repeat_reported = d->flood.reported, .repeat_uncounted = d->flood.lost,
 	};
@@ -263,6 +281,14 @@ static void log_stats(struct wd_agent *a, const char *when)
 			(unsigned long long)t.udp_close_lost,
 			(unsigned long long)t.udp_evicted, (unsigned long long)t.udp_swept,
 			(unsigned long long)t.udp_truncated);
+	if (wd_config_dns_capture(&a->cfg))
+		wd_info("%s: dns: answers captured %llu, lost %llu, unknown socket %llu, "
+			"parsed %llu, malformed %llu, ignored %llu, cut %llu; names %zu, "
+			"evicted %llu", when, (unsigned long long)t.dns_captured,
+			(unsigned long long)t.dns_lost, (unsigned long long)t.dns_unknown,
+			(unsigned long long)t.dns_answers, (unsigned long long)t.dns_malformed,
+			(unsigned long long)t.dns_ignored, (unsigned long long)t.dns_cut,
+			d->dns.cache.count, (unsigned long long)t.dns_evicted);
 }
 
 /*
@@ -271,10 +297,32 @@ static void log_stats(struct wd_agent *a, const char *when)
  */
 static void account_losses(struct wd_agent *a, const struct wd_totals *t)
 {
+	const struct wd_ptable *pt = &a->dispatch.ptable;
+	uint64_t gaps = t->proc_lost + pt->evictions + pt->lineage_breaks + pt->full;
+	int64_t now = wd_clock_ns(CLOCK_MONOTONIC);
+
+	/*
+	 * The process table has gaps while process records are lost or
+	 * entries evicted: the kernel walks the whole chain meanwhile.
+	 */
+	if (gaps != a->table_gaps) {
+		if (!a->deep_walk_until)
+			wd_info("process table has gaps: the kernel sends whole ancestries");
+		a->table_gaps = gaps;
+		a->deep_walk_until = now + DEEP_WALK_NS;
+		wd_loader_deep_walk(&a->loader, true);
+	} else if (a->deep_walk_until && now > a->deep_walk_until) {
+		a->deep_walk_until = 0;
+		wd_loader_deep_walk(&a->loader, false);
+	}
 	if (t->ring_lost > a->ring_lost_told) {
 		wd_record_lost(&a->dispatch, t->ring_lost - a->ring_lost_told, "ring_full");
 		a->ring_lost_told = t->ring_lost;
 	}
+	/* with the dns probe, an answer lost is an event lost */
+	if (t->dns_lost > a->dns_lost_told && a->cfg.dns.enabled)
+		wd_record_lost(&a->dispatch, t->dns_lost - a->dns_lost_told, "dns_ring_full");
+	a->dns_lost_told = t->dns_lost;
 	/* (a record about output losses needs an output that works) */
 	if (t->output_lost > a->output_lost_told && wd_sink_healthy(&a->dispatch.sink)) {
 		wd_record_lost(&a->dispatch, t->output_lost - a->output_lost_told, "output");
@@ -420,6 +468,7 @@ void wd_agent_stop(struct wd_agent *a)
 		wd_record_stop(&a->dispatch, a->stop_reason ? a->stop_reason : "error", &t);
 		wd_dispatch_finish(&a->dispatch);
 		log_stats(a, "exit");
+		wd_loader_log_prog_stats(&a->loader);
 	}
 	wd_loader_stop(&a->loader);
 	wd_mounts_undo();

@@ -79,6 +79,7 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 {
 	const struct wd_config *cfg = d->cfg;
 	const struct wd_probe_config *nl = &cfg->net_listen;
+	char why[256];
 
 	d->enrich.max_bytes = cfg->max_event_size;
 	/* rsyslog's default message size is 8 KiB; files take any length. */
@@ -86,6 +87,9 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 		d->enrich.max_bytes = d->sink.kind == WD_SINK_SYSLOG ? WD_SYSLOG_MAX_EVENT : 0;
 	d->udp.max_ns = (uint64_t)cfg->udp_session.session_max_duration * 1000000000ull;
 	d->udp.emit_first = cfg->udp_session.emit_on_first_datagram;
+	d->enrich.dns = wd_config_dns_names(cfg) ? &d->dns : NULL;
+	if (cfg->dns.enabled && wd_dns_set_filters(&d->dns, &cfg->dns, why, sizeof(why)))
+		wd_warn("dns: filters not changed: %s", why);
 	if (!nl->enabled || !nl->snapshot_periodicity)
 		d->next_snapshot_ns = 0;
 	else if (!d->next_snapshot_ns)
@@ -113,9 +117,12 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 	if (!err)
 		err = wd_users_init(&d->users, passwd);
 	if (!err)
+		err = wd_dns_init(&d->dns, WD_DNS_CACHE_ENTRIES, WD_DNS_CACHE_BYTES);
+	if (!err)
 		err = wd_rstate_init(&d->rules);
 	if (err)
 		return err;
+	d->dns.ptable = &d->ptable;
 	d->enrich = (struct wd_enrich){ .ptable = &d->ptable, .users = &d->users,
 					.lineage = &d->lineage };
 	wd_udp_sessions_init(&d->udp, WD_UDP_SESSIONS_MAX, &d->enrich, wd_dispatch_emit, d);
@@ -132,6 +139,7 @@ void wd_dispatch_free(struct wd_dispatch *d)
 	if (d->ptable.bucket)
 		wd_ptable_free(&d->ptable);
 	wd_udp_sessions_free(&d->udp);
+	wd_dns_free(&d->dns);
 	wd_rstate_free(&d->rules);
 	wd_snapshot_end(&d->snapshot);
 	wd_buf_free(&d->line);
@@ -235,6 +243,17 @@ static void proc_record(struct wd_dispatch *d, const struct wd_proc_event *e, si
 		wd_rstate_on_exit(&d->rules, e->pid, e->start_ns);
 }
 
+/* A DNS answer (checked): cached; the dns probe's event if it wants one. */
+static void on_dns_record(struct wd_dispatch *d, const struct wd_dns_event *ev)
+{
+	if (wd_dns_on_record(&d->dns, ev) || !d->cfg->dns.enabled ||
+	    !wd_dns_reported(&d->dns))
+		return;
+	wd_buf_reset(&d->line);
+	wd_dns_format(&d->line, &d->dns, ev, &d->enrich);
+	wd_dispatch_emit(d, &d->line);
+}
+
 int wd_dispatch_record(void *ctx, void *data, size_t size)
 {
 	const struct wd_event_hdr *h = data;
@@ -256,6 +275,13 @@ int wd_dispatch_record(void *ctx, void *data, size_t size)
 			return 0;
 		}
 		break;
+	case WD_EV_DNS:
+		if (wd_dns_event_check(data, size)) {
+			d->malformed++;
+			return 0;
+		}
+		on_dns_record(d, data);
+		return 0;
 	}
 	if (wd_event_check(data, size)) {
 		d->malformed++;

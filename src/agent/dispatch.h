@@ -16,6 +16,7 @@
 #include "agent/udp_session.h"
 #include "config/config.h"
 #include "config/filter.h"
+#include "dns/dns.h"
 #include "output/format.h"
 #include "output/sink.h"
 #include "proc/ptable.h"
@@ -33,6 +34,7 @@ struct wd_dispatch {
 	struct wd_users users;
 	struct wd_enrich enrich;
 	struct wd_udp_sessions udp;
+	struct wd_dns dns; /* DNS answers: the names behind addresses */
 	struct wd_rule_state rules; /* the config's rules: judge, count (agent/rules.c) */
 	struct wd_flood_state flood; /* repeat_limit summaries (agent/flood.c) */
 	struct wd_connect_event flood_ev; /* scratch record of a summary */

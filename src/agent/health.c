@@ -83,6 +83,12 @@ static void write_metrics(FILE *f, const struct wd_totals *t,
 	metric(f, "udp_destinations_truncated_total", "counter",
 	       "udp_session: destinations left out of records (size bounds).",
 	       t->udp_truncated);
+	metric(f, "dns_answers_total", "counter",
+	       "dns: answers parsed (their addresses named).", t->dns_answers);
+	metric(f, "dns_lost_total", "counter",
+	       "dns: answers lost (ring buffer full).", t->dns_lost);
+	metric(f, "dns_malformed_total", "counter",
+	       "dns: answers that broke a bound, ignored.", t->dns_malformed);
 	metric(f, "rule_dropped_kernel_total", "counter",
 	       "Connects and listens dropped in the kernel by a rule's verdict.",
 	       t->rule_dropped);

@@ -110,15 +110,15 @@ static int glob_value(struct wd_reader *r, yaml_node_t *v, struct match_arg *m)
 
 static int probe_value(struct wd_reader *r, yaml_node_t *v, struct match_arg *m)
 {
-	static const char *const names[WD_NPROBES] = {
+	static const char *const names[] = {
 		[WD_PROBE_TCP_CONNECT] = "tcp_connect",
 		[WD_PROBE_NET_LISTEN] = "net_listen",
 		[WD_PROBE_UDP_SESSION] = "udp_session",
 	};
 	const char *s = wd_rd_scalar(v);
 
-	for (int i = 0; s && i < WD_NPROBES; i++) {
-		if (!strcmp(s, names[i])) {
+	for (int i = 0; s && i < (int)(sizeof(names) / sizeof(names[0])); i++) {
+		if (names[i] && !strcmp(s, names[i])) {
 			m->d->probes |= 1u << i;
 			return 0;
 		}
@@ -381,7 +381,7 @@ static void print_rule(FILE *f, const struct wd_rule_def *d, bool lines)
 	char a[INET6_ADDRSTRLEN];
 
 	fprintf(f, "  %s: %s if", d->name, d->action == WD_RULE_DROP ? "drop" : "tag");
-	for (int i = 0; i < WD_NPROBES; i++)
+	for (int i = 0; i < (int)(sizeof(probes) / sizeof(probes[0])); i++)
 		if (d->probes & (1u << i))
 			fprintf(f, " probe=%s", probes[i]);
 	print_globs(f, "exe", &d->exe);

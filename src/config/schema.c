@@ -30,6 +30,7 @@ static const struct wd_config defaults = {
 	.output_buffer_bytes = 64u << 20,
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
+	.dns_names = true,
 	.repeat_window = 60, /* flood control: burst events per key and window */
 	.repeat_burst = 100,
 };
@@ -183,6 +184,12 @@ static int agent_watch(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	return wd_rd_get_bool(r, v, wd_rd_scalar(k), &AGENT_CFG(arg)->watch_config);
 }
 
+static int agent_dns_names(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
+			   void *arg)
+{
+	return wd_rd_get_bool(r, v, wd_rd_scalar(k), &AGENT_CFG(arg)->dns_names);
+}
+
 static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
 	const char *s = NULL;
@@ -257,6 +264,7 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "watch_config", agent_watch, NULL },
 	{ "metrics_file", agent_metrics, NULL },
 	{ "process_cache_bytes", agent_cache_bytes, NULL },
+	{ "dns_names", agent_dns_names, NULL },
 	{ "repeat_limit", agent_repeat, NULL },
 	{ NULL, NULL, NULL },
 };
@@ -281,6 +289,7 @@ static const struct wd_rd_key top_keys[] = {
 	{ "tcp_connect", NULL, wd_schema_tcp_connect },
 	{ "udp_session", NULL, wd_schema_udp_session },
 	{ "net_listen", NULL, wd_schema_net_listen },
+	{ "dns", NULL, wd_schema_dns },
 	{ "agent", NULL, agent_section },
 	{ "rules", NULL, wd_schema_rules },
 	{ NULL, NULL, NULL },
@@ -323,6 +332,7 @@ void wd_config_free(struct wd_config *cfg)
 	probe_config_free(&cfg->tcp_connect);
 	probe_config_free(&cfg->net_listen);
 	probe_config_free(&cfg->udp_session);
+	probe_config_free(&cfg->dns);
 	wd_rules_free(&cfg->rules);
 	free(cfg->source);
 	free(cfg->output);

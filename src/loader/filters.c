@@ -100,6 +100,7 @@ static int write_gen(struct wd_loader *l, unsigned int g, const struct wd_filter
 int wd_loader_fill_filters(struct wd_loader *l, const struct wd_filter_maps *m)
 {
 	l->gen = 0;
+	l->epoch = 0;
 	return write_gen(l, 0, m);
 }
 
@@ -118,8 +119,9 @@ int wd_loader_swap_filters(struct wd_loader *l, const struct wd_filter_maps *m, 
 			snprintf(why, whylen, "filters: %s", strerror(-err));
 		return err;
 	}
-	/* one aligned store: each event reads it once */
-	__atomic_store_n(&l->skel->bss->filter_gen, g, __ATOMIC_RELEASE);
+	/* one aligned store: each event reads it once; the epoch's parity is g */
+	l->epoch++;
+	__atomic_store_n(&l->skel->bss->filter_gen, l->epoch, __ATOMIC_RELEASE);
 	l->gen = g;
 	return 0;
 }

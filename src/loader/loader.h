@@ -33,6 +33,7 @@ struct wd_loader_opts {
 	bool listen_udp;          /* net_listen: UDP bind() */
 	bool exclude_random_bind; /* net_listen: drop UDP binds to port 0 */
 	bool udp_session;         /* cgroup hooks on UDP sends/connects/releases */
+	bool dns;                 /* DNS answers (dest_name, the dns probe) */
 	wd_record_fn on_record;
 	void *ctx;
 };
@@ -53,8 +54,10 @@ struct wd_loader {
 	struct bpf_link *kretprobe_v6; /* kprobe: the kretprobe's second attachment */
 	int cgroup_fd;               /* cgroup v2 root the udp_session programs sit on */
 	unsigned int gen;            /* the filter generation in use */
+	uint32_t epoch;              /* filter_gen: +1 a swap, parity == gen */
 	uint32_t sets_half;          /* port sets a generation may use */
 	bool udp_take_split;         /* no lookup-and-delete on a hash (< 5.14) */
+	bool dns_off;                /* DNS capture was asked for and refused */
 	struct wd_filter_keys keys[WD_FILTER_GENS];
 };
 
@@ -103,6 +106,14 @@ int wd_loader_fd(const struct wd_loader *l);
 /* Consume what the ring buffer holds; returns records consumed or -errno. */
 int wd_loader_drain(struct wd_loader *l);
 int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum);
+/* With kernel.bpf_stats_enabled: each program's runs and ns per run, logged. */
+void wd_loader_log_prog_stats(const struct wd_loader *l);
+/*
+ * Ask the kernel for every event's whole current ancestry (up to
+ * WD_MAX_DEPTH) instead of the caller and its parent: for while the
+ * process table may have gaps.
+ */
+void wd_loader_deep_walk(struct wd_loader *l, bool on);
 /*
  * Rules (loader/rules.c): the kernel's per-process verdicts and per-slot
  * counters; ctx is the struct wd_loader (struct wd_rule_hooks).

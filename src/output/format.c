@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "dns/dns.h"
 #include "output/format.h"
 #include "proc/procfs.h"
 #include "util/clock.h"
@@ -336,6 +337,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		wd_json_u64(b, "sport", e->sport);
 		wd_json_key(b, "error", false);
 		put_error(b, e->error);
+		wd_dns_put_dest_name(b, en->dns, e);
 	}
 	wd_buf_puts(b, ",\"hook\":\"");
 	wd_buf_puts(b, wd_variant_name(e->hdr.variant));

@@ -11,6 +11,8 @@
 #include "proc/users.h"
 #include "wd_abi.h"
 
+struct wd_dns;
+
 struct wd_enrich {
 	struct wd_ptable *ptable;
 	struct wd_users *users;
@@ -20,6 +22,7 @@ struct wd_enrich {
 	uint64_t seq;      /* sequence number of the last event formatted */
 	uint64_t shortened; /* records cut to fit max_bytes */
 	bool snapshot;      /* net_listen: formatting a periodic snapshot */
+	struct wd_dns *dns; /* names behind addresses (dest_name), or NULL */
 	bool lineage_ready; /* the lineage of the next event is built (rules) */
 	const char *const *rule_tags; /* "rules": the tag rules it matched */
 	size_t nrule_tags;

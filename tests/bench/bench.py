@@ -27,6 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 WHODUNIT = os.path.join(BUILD, "whodunit")
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
+DGSEND = os.path.join(BUILD, "bench", "dgsend")
+DRAIN_PAD = 0  # bytes added to the load's command line (records stay ~1.4 KB)
 NETNS = "wdbench-%d" % os.getpid()
 NS_TARGET = "192.0.2.2"   # inside NETNS only (TEST-NET-1, peer link down)
 AGENT_CPU = "0"
@@ -202,7 +204,7 @@ class Auditd:
 
 # ---- the load --------------------------------------------------------------
 
-def run_load(workload, seconds, listener, rate=0, logpath=None):
+def run_load(workload, seconds, listener, rate=0, logpath=None, pad=0):
     if workload == "blocking":
         argv = [LOADGEN, "-m", "blocking", "-a", "127.0.0.1",
                 "-p", str(listener.port)]
@@ -214,8 +216,38 @@ def run_load(workload, seconds, listener, rate=0, logpath=None):
         argv += ["-r", str(rate)]
     if logpath:
         argv += ["-l", logpath]
+    if pad:  # a longer command line (loadgen ignores operands): bigger records
+        argv += ["x" * pad]
     out = subprocess.run(argv, check=True, capture_output=True).stdout
     return json.loads(out)
+
+
+class DetachedLoad:
+    """A non-blocking load whose process tree is shallow: a shell detached
+    with setsid -f before the agent starts (so its parent is pid 1 when
+    the agent reads /proc) waits on a FIFO, then execs the load generator.
+    The event of each connect has two ancestors, as a daemon's would."""
+
+    def __init__(self, tmp, seconds, pad):
+        self.fifo = os.path.join(tmp, "go.fifo")
+        self.out = os.path.join(tmp, "load.json")
+        if os.path.exists(self.fifo):
+            os.unlink(self.fifo)
+        os.mkfifo(self.fifo)
+        cmd = ("read x < %s; exec ip netns exec %s %s -m nonblock -a %s -p 9 -d %s -c %d %s > %s"
+               % (self.fifo, NETNS, LOADGEN, NS_TARGET, seconds, LOAD_CPU, "x" * pad, self.out))
+        sh("setsid", "-f", "sh", "-c", cmd)
+
+    def run(self):
+        with open(self.fifo, "w") as f:
+            f.write("go\n")
+        while True:  # loadgen writes its JSON once, at the end
+            time.sleep(0.05)
+            try:
+                with open(self.out) as f:
+                    return json.loads(f.read())
+            except (OSError, ValueError):
+                continue
 
 
 # (flood control off: the "reported" row writes every connect it counts)
@@ -288,62 +320,166 @@ def overhead(args, tmp, listener, results):
     results["overhead"] = table
 
 
+def prog_stats(pid):
+    """run_cnt and run_time_ns of the BPF programs the process pid holds."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], check=True,
+                         capture_output=True).stdout
+    return {p["name"]: (p.get("run_cnt", 0), p.get("run_time_ns", 0))
+            for p in json.loads(out) if p["id"] in ids}
+
+
+def kernel_cost(args, tmp, results):
+    """In-kernel time of the agent's programs (kernel.bpf_stats_enabled):
+    ns per program run, and per connect summed over the connect programs.
+    Rounds interleaved like the overhead rows; stats are on only here (they
+    cost a little themselves)."""
+    configs = [("filtered", FILTER_ALL), ("reported", REPORT_ALL),
+               ("rule-dropped", RULE_DROP_ALL), ("flood-suppressed", FLOOD)]
+    per = {name: {} for name, _ in configs}
+    sysctl = "/proc/sys/kernel/bpf_stats_enabled"
+    old = open(sysctl).read().strip()
+    try:
+        with open(sysctl, "w") as f:
+            f.write("1")
+        for rnd in range(args.rounds):
+            for name, cfg in configs:
+                a = Agent(tmp, cfg, "kc-" + name).start()
+                time.sleep(0.3)
+                before = prog_stats(a.proc.pid)
+                r = run_load("nonblock", args.seconds, None)
+                after = prog_stats(a.proc.pid)
+                a.stop()
+                conn_ns = 0
+                for prog, (cnt, ns) in after.items():
+                    cnt -= before.get(prog, (0, 0))[0]
+                    ns -= before.get(prog, (0, 0))[1]
+                    if not cnt:
+                        continue
+                    row = per[name].setdefault(prog, {"runs": [], "ns_per_run": []})
+                    row["runs"].append(cnt)
+                    row["ns_per_run"].append(ns / cnt)
+                    if "connect" in prog:
+                        conn_ns += ns
+                per[name].setdefault("per connect", {"runs": [], "ns_per_run": []})
+                per[name]["per connect"]["runs"].append(r["connects"])
+                per[name]["per connect"]["ns_per_run"].append(conn_ns / max(r["connects"], 1))
+                log("  kernel cost round %d %-9s %.0f ns per connect"
+                    % (rnd + 1, name, conn_ns / max(r["connects"], 1)))
+    finally:
+        with open(sysctl, "w") as f:
+            f.write(old)
+    results["kernel_cost"] = per
+
+
+def wait_quiet(target, t0, prev=0):
+    """Watch a file's size only (reading it while it is written would compete
+    with the writer): (size, time of the last growth) once 0.3 s pass quiet."""
+    size, last = -1, t0
+    while time.monotonic() - last < 0.3 and time.monotonic() - t0 < 120:
+        time.sleep(0.002)
+        cur = os.stat(target).st_size if os.path.exists(target) else 0
+        if cur != size:
+            size, last = cur, time.monotonic()
+    return size, last
+
+
+def count_lines(path, start=0):
+    with open(path, "rb") as f:
+        f.seek(start)
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
+def private_rsyslogd(tmp):
+    """rsyslogd on its own socket, writing whodunit's messages to a file."""
+    d = tempfile.mkdtemp(prefix="wdrs-", dir=tmp)
+    target = os.path.join(d, "events.log")
+    with open(os.path.join(d, "rs.conf"), "w") as f:
+        f.write('global(workDirectory="%s")\n'
+                'module(load="imuxsock" SysSock.Use="off")\n'
+                'input(type="imuxsock" Socket="%s/log" RateLimit.Interval="0")\n'
+                'template(name="m" type="string" string="%%msg%%\\n")\n'
+                'if $programname == "whodunit" then action(type="omfile" '
+                'file="%s" template="m")\n' % (d, d, target))
+    rs = subprocess.Popen(["taskset", "-c", str(LOAD_CPU), "rsyslogd", "-n",
+                           "-f", os.path.join(d, "rs.conf"),
+                           "-i", os.path.join(d, "pid")])
+    while not os.path.exists(os.path.join(d, "log")):
+        time.sleep(0.05)
+    return rs, d, target
+
+
+def drain_once(args, tmp, sink, cfg, target):
+    """One burst into a stopped agent, then the time its drain takes."""
+    load = DetachedLoad(tmp, args.drain_seconds, DRAIN_PAD)
+    agent = Agent(tmp, cfg + "tcp_connect: {}\n", "drain-" + sink).start()
+    target = target or agent.out
+    start = os.stat(target).st_size if os.path.exists(target) else 0
+    os.kill(agent.proc.pid, signal.SIGSTOP)
+    n = load.run()["connects"]
+    t0 = time.monotonic()
+    os.kill(agent.proc.pid, signal.SIGCONT)
+    size, last = wait_quiet(target, t0)
+    lines = count_lines(target, start)
+    c = agent.stop()
+    r = {"events": n, "lines": lines, "seconds": last - t0, "rate": lines / (last - t0),
+         "dropped": c.get("dropped"), "emitted": c.get("emitted"), "bytes": size - start,
+         "file": target}
+    log("  drain to %-6s %d events in %.2fs: %.0f/s, dropped %s"
+        % (sink, lines, last - t0, r["rate"], c.get("dropped")))
+    return r
+
+
 def drain_rate(args, tmp, results):
     """Events/s userland drains on one core, measured without the load
     generator as a limit: the agent is stopped (SIGSTOP) while a burst fills
-    its ring buffer, then continued and timed until the last line is out."""
-    out = {}
-    for sink in ("file", "syslog"):
-        rs = None
-        cfg = "agent:\n  ring_buffer_size: 512M\n"
-        if sink == "file":
-            cfg += "  output: file:@OUT@\n"
-            target = None
-        else:
-            d = tempfile.mkdtemp(prefix="wdrs-", dir=tmp)
-            target = os.path.join(d, "events.log")
-            with open(os.path.join(d, "rs.conf"), "w") as f:
-                f.write('global(workDirectory="%s")\n'
-                        'module(load="imuxsock" SysSock.Use="off")\n'
-                        'input(type="imuxsock" Socket="%s/log" RateLimit.Interval="0")\n'
-                        'template(name="m" type="string" string="%%msg%%\\n")\n'
-                        'if $programname == "whodunit" then action(type="omfile" '
-                        'file="%s" template="m")\n' % (d, d, target))
-            rs = subprocess.Popen(["taskset", "-c", str(LOAD_CPU), "rsyslogd", "-n",
-                                   "-f", os.path.join(d, "rs.conf"),
-                                   "-i", os.path.join(d, "pid")])
-            while not os.path.exists(os.path.join(d, "log")):
-                time.sleep(0.05)
-            cfg += "  syslog_socket: %s/log\n" % d
-        cfg += "tcp_connect: {}\n"
-        agent = Agent(tmp, cfg, "drain-" + sink).start()
-        target = target or agent.out
-        os.kill(agent.proc.pid, signal.SIGSTOP)
-        r = run_load("nonblock", args.drain_seconds, None)
-        n = r["connects"]
-        t0 = time.monotonic()
-        os.kill(agent.proc.pid, signal.SIGCONT)
-        # Watch the size only (reading the file while it is written would
-        # compete with the writer); the drain ended at the last growth.
-        size, last = -1, t0
-        while time.monotonic() - last < 0.3 and time.monotonic() - t0 < 120:
-            time.sleep(0.002)
-            cur = os.stat(target).st_size if os.path.exists(target) else 0
-            if cur != size:
-                size, last = cur, time.monotonic()
-        with open(target, "rb") as f:
-            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-        took = last - t0
-        c = agent.stop()
-        if rs:
+    its ring buffer, then continued and timed until the last line is out.
+    For syslog, each round also measures rsyslogd's own ceiling right after
+    (the same datagrams from a trivial sender): the ratio is per round."""
+    base = "agent:\n  ring_buffer_size: 512M\n"
+    out = {"file": drain_once(args, tmp, "file", base + "  output: file:@OUT@\n", None)}
+    sample = os.path.join(tmp, "sample.jsonl")
+    with open(out["file"]["file"], "rb") as f, open(sample, "wb") as smp:
+        for _ in range(2000):
+            smp.write(f.readline())
+    rounds = []
+    for _ in range(args.drain_rounds):
+        rs, d, target = private_rsyslogd(tmp)
+        try:
+            r = drain_once(args, tmp, "syslog", base + "  syslog_socket: %s/log\n" % d,
+                           target)
+            r["ceiling"] = rsyslog_ceiling(d, target, sample, r["lines"])
+            r["ratio"] = r["rate"] / r["ceiling"]["rate"]
+        finally:
             rs.terminate()
             rs.wait()
-        out[sink] = {"events": n, "lines": lines, "seconds": took,
-                     "rate": lines / took, "dropped": c.get("dropped"),
-                     "emitted": c.get("emitted")}
-        log("  drain to %-6s %d events in %.2fs: %.0f/s, dropped %s"
-            % (sink, lines, took, lines / took, c.get("dropped")))
+        rounds.append(r)
+    out["syslog"] = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+    out["syslog"]["ratios"] = [r["ratio"] for r in rounds]
     results["drain"] = out
+
+
+def rsyslog_ceiling(d, target, sample, n):
+    """The rate rsyslogd itself takes whodunit's datagrams at: dgsend sends
+    n of the same lines (syslog header added) to the same rsyslogd, which
+    writes them to the same file; timed to the last line written."""
+    start = os.stat(target).st_size
+    p = subprocess.Popen(["taskset", "-c", AGENT_CPU, DGSEND, os.path.join(d, "log"),
+                          sample, str(n)], stdout=subprocess.PIPE)
+    t0 = time.monotonic()
+    size, last = wait_quiet(target, t0)
+    p.wait()
+    got = count_lines(target, start)
+    log("  rsyslogd ceiling: %d datagrams in %.2fs: %.0f/s" % (got, last - t0, got / (last - t0)))
+    return {"lines": got, "seconds": last - t0, "rate": got / (last - t0)}
 
 
 def start_once(tmp, binary, times, own):
@@ -469,6 +605,17 @@ def report(args, results):
         o.append("")
     o.append("auditd: %s." % results["audit_note"])
     o.append("")
+    o.append("### in-kernel cost (kernel.bpf_stats_enabled), non-blocking load")
+    o.append("")
+    o.append("| configuration | program | runs per round (median) | ns per run: median (min..max) |")
+    o.append("| --- | --- | --- | --- |")
+    for name, progs in results["kernel_cost"].items():
+        for prog, row in sorted(progs.items(), key=lambda kv: kv[0] == "per connect"):
+            v = row["ns_per_run"]
+            o.append("| %s | %s | %.0f | %.0f (%.0f..%.0f) |" % (
+                name, prog, statistics.median(row["runs"]), statistics.median(v),
+                min(v), max(v)))
+    o.append("")
     d = results["drain"]
     s = results["startup_ms"]
     r = results["rss_kib"]
@@ -476,9 +623,12 @@ def report(args, results):
     o.append("| measure | result |")
     o.append("| --- | --- |")
     for sink in ("file", "syslog"):
-        o.append("| drain to %s, one core, burst of %d events | %.0f events/s, %d lost (ring drops %s) |"
-                 % (sink, d[sink]["events"], d[sink]["rate"],
-                    d[sink]["events"] - d[sink]["lines"], d[sink]["dropped"]))
+        o.append("| drain to %s, one core, burst of %d events of %.0f bytes | %.0f events/s, %d lost (ring drops %s) |"
+                 % (sink, d[sink]["events"], d[sink]["bytes"] / max(d[sink]["lines"], 1),
+                    d[sink]["rate"], d[sink]["events"] - d[sink]["lines"], d[sink]["dropped"]))
+    ceil = d["syslog"]["ceiling"]
+    o.append("| rsyslogd's own ceiling (same datagrams from a trivial sender, right after) / whodunit's rate as a share of it, median of %d rounds (min..max) | %.0f lines/s / %s |"
+             % (len(d["syslog"]["ratios"]), ceil["rate"], fmt_ratio(d["syslog"]["ratios"])))
     o.append("| start to attached (READY=1), median of %d | %.1f ms (min %.1f, max %.1f; agent's own count %.0f ms) |"
              % (args.starts, s["median"], s["min"], s["max"], s["own_median"]))
     if "startup_ms_compared" in results:
@@ -505,10 +655,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--drain-seconds", type=float, default=4)
+    ap.add_argument("--drain-rounds", type=int, default=5,
+                    help="syslog drain and rsyslogd ceiling, alternated")
     ap.add_argument("--starts", type=int, default=20)
     ap.add_argument("--latency-seconds", type=float, default=10)
     ap.add_argument("--storm", type=int, default=100000)
-    ap.add_argument("--only", choices=["overhead", "drain", "startup", "misc"])
+    ap.add_argument("--only", choices=["overhead", "kernel", "drain", "startup", "misc"])
     ap.add_argument("--out", default=os.path.join(BUILD, "bench", "results.md"))
     ap.add_argument("--compare", metavar="BINARY",
                     help="another whodunit build measured beside this one "
@@ -532,6 +684,9 @@ def main():
             if args.only in (None, "overhead"):
                 log("overhead (%d rounds):" % args.rounds)
                 overhead(args, tmp, listener, results)
+            if args.only in (None, "kernel"):
+                log("in-kernel cost (bpf_stats, %d rounds):" % args.rounds)
+                kernel_cost(args, tmp, results)
             if args.only in (None, "drain"):
                 log("drain rate:")
                 drain_rate(args, tmp, results)

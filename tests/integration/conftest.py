@@ -107,6 +107,14 @@ class Agent:
         self._read_new()
         return [json.loads(l) for l in self.lines]
 
+    def wait_log(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr():
+            if time.monotonic() > deadline:
+                raise AssertionError("no %r in the log within %ss: %s"
+                                     % (text, timeout, self.stderr()))
+            time.sleep(0.02)
+
     def wait_event(self, pred, timeout=10, what="event"):
         deadline = time.monotonic() + timeout
         while True:
