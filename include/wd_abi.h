@@ -132,6 +132,9 @@ struct wd_counters {
 	__u64 dns_lost;     /* dns: answers lost (ring buffer full) */
 	__u64 dns_unknown;  /* dns: answers on a socket no query was seen from
 			     * (opened before the agent, or its entry evicted) */
+	__u64 rule_dropped;     /* dropped in the kernel by a rule's per-process verdict */
+	__u64 flood_suppressed; /* connects over repeat_limit's burst: counted in
+				 * wd_flood, not written (summed by userland) */
 };
 
 /* Per-CPU ring-buffer wakeup state (map wd_wakeup). */
@@ -154,6 +157,45 @@ struct wd_udp_val {
 	__u64 first_ns; /* bpf_ktime_get_boot_ns() of the first datagram */
 	__u64 last_ns;
 	__u64 count;    /* datagrams sent with this destination */
+};
+
+/* Kernel counter slots of the rules (map wd_rule_hits): one per rule. */
+#define WD_RULE_SLOTS 256
+#define WD_VERDICTS_MAX 65536 /* processes with a verdict (map wd_verdicts) */
+#define WD_FLOOD_MAX 32768    /* (process, destination) keys of flood control */
+
+/*
+ * A rule's verdict on a process (map wd_verdicts, key: its tgid): drop its
+ * events of `probes` (1 << WD_PROBE_*), counted in slot. start_ns tells a
+ * reused pid from the process the verdict is for.
+ */
+struct wd_verdict {
+	__u64 start_ns;
+	__u32 slot;
+	__u32 probes;
+};
+
+/* A process: tgid and start time (wd_flood_procs). */
+struct wd_proc_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;
+};
+
+/* Flood control (map wd_flood): one process and destination. */
+struct wd_flood_key {
+	__u64 start_ns; /* the process's start_boottime */
+	__u8 addr[16];  /* destination */
+	__u32 tgid;
+	__u16 port;
+	__u16 family;
+};
+
+struct wd_flood_val {
+	__u64 emitted;    /* written since userland last took the key */
+	__u64 suppressed; /* over the burst: counted, not written */
+	__u64 first_ns;   /* boot time of the first suppressed one */
+	__u64 last_ns;
 };
 
 struct wd_udp_close {
@@ -203,7 +245,11 @@ _Static_assert(__builtin_offsetof(struct wd_connect_event, tree) ==
 _Static_assert(sizeof(struct wd_connect_event) ==
 		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
 	       "wd_connect_event ABI");
-_Static_assert(sizeof(struct wd_counters) == 80, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_counters) == 96, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_verdict) == 16, "wd_verdict ABI");
+_Static_assert(sizeof(struct wd_flood_key) == 32, "wd_flood_key ABI");
+_Static_assert(sizeof(struct wd_flood_val) == 32, "wd_flood_val ABI");
+_Static_assert(sizeof(struct wd_proc_key) == 16, "wd_proc_key ABI");
 _Static_assert(sizeof(struct wd_udp_key) == 32, "wd_udp_key ABI");
 _Static_assert(sizeof(struct wd_udp_close) == 24, "wd_udp_close ABI");
 _Static_assert(__builtin_offsetof(struct wd_proc_event, data) == WD_PROC_EVENT_FIXED,

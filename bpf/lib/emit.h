@@ -51,6 +51,8 @@ struct wd_emit {
 	struct sock *sk; /* source address and port from here, or NULL */
 };
 
+#include "lib/flood.h"
+
 /* Build the event in the scratch map and submit it: 0, or -1 if it was lost. */
 static __always_inline int wd_submit_rc(const struct wd_emit *d)
 {
@@ -59,6 +61,8 @@ static __always_inline int wd_submit_rc(const struct wd_emit *d)
 	__u64 pid_tgid;
 	__u32 zero = 0, size;
 
+	if (flood_suppressed(d)) /* over repeat_limit: counted in wd_flood */
+		return 0;
 	e = bpf_map_lookup_elem(&wd_scratch, &zero);
 	if (!e)
 		return -1;

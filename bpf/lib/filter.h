@@ -8,6 +8,7 @@
 
 #include "lib/maps.h"
 #include "lib/sockaddr.h"
+#include "lib/rules.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -153,7 +154,7 @@ static __always_inline int seen_and_filtered(__u8 probe, __u16 family,
 	if (c)
 		c->seen++;
 	if (!filter_drops_cached(probe, family, addr, port))
-		return 0;
+		return rule_drops(probe); /* a rule's verdict on the process */
 	if (c)
 		c->filtered++;
 	return 1;

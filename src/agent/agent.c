@@ -95,6 +95,29 @@ void wd_agent_loader_opts(const struct wd_agent *a, const struct wd_config *c,
 	};
 }
 
+static uint64_t flood_suppressed(void *ctx)
+{
+	struct wd_counters c;
+
+	return wd_loader_counters(ctx, &c) ? 0 : c.flood_suppressed;
+}
+
+/* Rules and flood control talk to the kernel through the loader. */
+static void wd_agent_rule_hooks(struct wd_agent *a)
+{
+	a->dispatch.rules.hooks = (struct wd_rule_hooks){
+		.set_verdict = wd_loader_set_verdict, .del_verdict = wd_loader_del_verdict,
+		.clear_verdicts = wd_loader_clear_verdicts,
+		.kernel_hits = wd_loader_rule_hits, .ctx = &a->loader,
+	};
+	a->dispatch.flood.hooks = (struct wd_flood_hooks){
+		.burst = wd_loader_flood_burst, .marked = wd_loader_flood_marked,
+		.take = wd_loader_flood_take, .suppressed = flood_suppressed,
+		.ctx = &a->loader,
+	};
+	a->dispatch.flood.variant = (uint16_t)a->loader.variant;
+}
+
 static int start_loader(struct wd_agent *a)
 {
 	struct wd_loader_opts lo;
@@ -110,6 +133,7 @@ static int start_loader(struct wd_agent *a)
 		wd_privilege_hint(why);
 		return EX_UNAVAILABLE;
 	}
+	wd_agent_rule_hooks(a);
 	return 0;
 }
 
@@ -180,6 +204,7 @@ int wd_agent_start(struct wd_agent *a)
 		return ret;
 	/* Attached first, then seeded: no process falls between the two. */
 	seeded = wd_ptable_seed(&a->dispatch.ptable);
+	wd_dispatch_settings(&a->dispatch); /* the kernel's rule verdicts, flood burst */
 	/* libbpf parsed the kernel's BTF (tens of MiB) to load: give it back. */
 	malloc_trim(0);
 	wd_info("ready: variant %s, %d programs attached in %lld ms; %zu processes "
@@ -219,6 +244,8 @@ static void totals(struct wd_agent *a, struct wd_totals *t)
 		.dns_unknown = c.dns_unknown, .dns_answers = d->dns.answers,
 		.dns_malformed = d->dns.malformed, .dns_ignored = d->dns.ignored,
 		.dns_cut = d->dns.cut, .dns_evicted = d->dns.cache.evicted,
+		.rule_dropped = c.rule_dropped, .repeat_suppressed = c.flood_suppressed,
+		.repeat_reported = d->flood.reported, .repeat_uncounted = d->flood.lost,
 	};
 }
 

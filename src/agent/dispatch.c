@@ -94,6 +94,8 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 		d->next_snapshot_ns = 0;
 	else if (!d->next_snapshot_ns)
 		d->next_snapshot_ns = 1; /* the first one at once */
+	wd_rstate_set(&d->rules, &cfg->rules, &d->ptable);
+	wd_flood_settings(d);
 }
 
 int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
@@ -116,6 +118,8 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 		err = wd_users_init(&d->users, passwd);
 	if (!err)
 		err = wd_dns_init(&d->dns, WD_DNS_CACHE_ENTRIES, WD_DNS_CACHE_BYTES);
+	if (!err)
+		err = wd_rstate_init(&d->rules);
 	if (err)
 		return err;
 	d->dns.ptable = &d->ptable;
@@ -136,6 +140,7 @@ void wd_dispatch_free(struct wd_dispatch *d)
 		wd_ptable_free(&d->ptable);
 	wd_udp_sessions_free(&d->udp);
 	wd_dns_free(&d->dns);
+	wd_rstate_free(&d->rules);
 	wd_snapshot_end(&d->snapshot);
 	wd_buf_free(&d->line);
 }
@@ -175,8 +180,29 @@ static void sink_watch(struct wd_dispatch *d)
 	}
 }
 
+bool wd_dispatch_judge(struct wd_dispatch *d, const struct wd_connect_event *e)
+{
+	struct wd_enrich *en = &d->enrich;
+
+	en->rule_tags = NULL;
+	en->nrule_tags = 0;
+	if (!d->cfg->rules.n)
+		return false;
+	wd_lineage_build(en->ptable, e, en->lineage);
+	en->lineage_ready = true;
+	if (wd_rstate_judge(&d->rules, e, en->lineage, en->users)) {
+		en->lineage_ready = false;
+		return true;
+	}
+	en->rule_tags = d->rules.tag_names;
+	en->nrule_tags = d->rules.ntags;
+	return false;
+}
+
 static void write_event(struct wd_dispatch *d, const struct wd_connect_event *e)
 {
+	if (wd_dispatch_judge(d, e))
+		return;
 	wd_buf_reset(&d->line);
 	wd_format_connect(&d->line, e, &d->enrich);
 	wd_dispatch_emit(d, &d->line);
@@ -192,11 +218,29 @@ static void on_socket_record(struct wd_dispatch *d, const struct wd_connect_even
 		write_event(d, e);
 		return;
 	case WD_EV_UDP_DEST:
-		wd_udp_on_dest(&d->udp, e);
+		if (!wd_dispatch_judge(d, e))
+			wd_udp_on_dest(&d->udp, e);
+		d->enrich.lineage_ready = false;
+		d->enrich.nrule_tags = 0;
 		return;
 	default:
 		write_event(d, e);
 	}
+}
+
+/* fork, exec or exit: the process table, then the rules' verdict for the kernel. */
+static void proc_record(struct wd_dispatch *d, const struct wd_proc_event *e, size_t size)
+{
+	/* (its summaries while the table still knows the process) */
+	if (size >= WD_PROC_EVENT_FIXED && e->hdr.type == WD_EV_EXIT)
+		wd_flood_on_exit(d, e->pid, e->start_ns);
+	wd_ptable_apply(&d->ptable, e, size);
+	if (size < WD_PROC_EVENT_FIXED)
+		return;
+	if (e->hdr.type == WD_EV_EXEC)
+		wd_rstate_on_exec(&d->rules, &d->ptable, e->pid, e->start_ns);
+	else if (e->hdr.type == WD_EV_EXIT)
+		wd_rstate_on_exit(&d->rules, e->pid, e->start_ns);
 }
 
 /* A DNS answer (checked): cached; the dns probe's event if it wants one. */
@@ -223,7 +267,7 @@ int wd_dispatch_record(void *ctx, void *data, size_t size)
 	case WD_EV_FORK:
 	case WD_EV_EXEC:
 	case WD_EV_EXIT:
-		wd_ptable_apply(&d->ptable, data, size);
+		proc_record(d, data, size);
 		return 0;
 	case WD_EV_UDP_CLOSE:
 		if (size >= sizeof(struct wd_udp_close)) {
@@ -260,12 +304,14 @@ void wd_dispatch_tick(struct wd_dispatch *d)
 	if (d->cfg->udp_session.enabled)
 		wd_udp_expire(&d->udp, (uint64_t)wd_clock_ns(CLOCK_BOOTTIME), false);
 	wd_listen_snapshot_tick(d);
+	wd_flood_tick(d, wd_clock_ns(CLOCK_MONOTONIC), false);
 	wd_sink_flush(&d->sink);
 	sink_watch(d);
 }
 
 void wd_dispatch_finish(struct wd_dispatch *d)
 {
+	wd_flood_tick(d, 0, true); /* what is counted: summaries now */
 	wd_udp_expire(&d->udp, 0, true); /* open sessions: what they had so far */
 	wd_dispatch_finish_sink(d);
 }

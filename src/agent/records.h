@@ -42,6 +42,11 @@ struct wd_totals {
 	uint64_t dns_ignored;   /* messages of no interest (not A/AAAA answers) */
 	uint64_t dns_cut;       /* answers longer than the capture (or TC) */
 	uint64_t dns_evicted;   /* names dropped before their TTL (cache bounds) */
+	/* rules and flood control (README: Rules) */
+	uint64_t rule_dropped;      /* by a rule's verdict in the kernel */
+	uint64_t repeat_suppressed; /* over repeat_limit, counted in the kernel */
+	uint64_t repeat_reported;   /* of those, in summaries' repeat_count */
+	uint64_t repeat_uncounted;  /* of those, given back by no key (lost records) */
 };
 
 /* What a start record says. */

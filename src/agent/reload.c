@@ -148,6 +148,10 @@ static void diff(const struct wd_config *o, struct wd_config *n,
 		add(changed, "metrics_file");
 	if (o->watch_config != n->watch_config)
 		add(changed, "watch_config");
+	if (!wd_rules_same(&o->rules, &n->rules))
+		add(changed, "rules");
+	if (o->repeat_window != n->repeat_window || o->repeat_burst != n->repeat_burst)
+		add(changed, "repeat_limit");
 	if (o->udp_session.session_max_duration != n->udp_session.session_max_duration ||
 	    o->udp_session.emit_on_first_datagram != n->udp_session.emit_on_first_datagram)
 		add(changed, "udp_session");

@@ -25,6 +25,8 @@ struct wd_port_list {
 	size_t n;
 };
 
+#include "config/rules.h"
+
 /* One entry of a probe's `filters` (pidtree-bcc schema, plus CIDR/IPv6). */
 struct wd_net_filter {
 	char *name;        /* subnet_name, may be NULL */
@@ -80,6 +82,9 @@ struct wd_config {
 	struct wd_probe_config net_listen;
 	struct wd_probe_config udp_session;
 	struct wd_probe_config dns; /* one event per DNS answer (filters only) */
+	struct wd_rules rules;        /* the top-level `rules` list */
+	uint32_t repeat_window;       /* agent.repeat_limit.window, s; 0: off */
+	uint32_t repeat_burst;        /* agent.repeat_limit.burst */
 };
 
 /* The configuration compiled into the binary (conf/whodunit.yaml). */

@@ -82,6 +82,8 @@ static void print_agent(const struct wd_config *cfg, FILE *f)
 	fprintf(f, "agent.watch_config: %s\n", cfg->watch_config ? "true" : "false");
 	fprintf(f, "agent.dns_names: %s\n", cfg->dns_names ? "true" : "false");
 	fprintf(f, "agent.metrics_file: %s\n", cfg->metrics_file ? cfg->metrics_file : "none");
+	fprintf(f, "agent.repeat_limit: window %u s, burst %u%s\n", cfg->repeat_window,
+		cfg->repeat_burst, cfg->repeat_window ? "" : " (off)");
 }
 
 static void print_net_listen(const struct wd_probe_config *pc, FILE *f)
@@ -125,4 +127,5 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 			cfg->dns.nfilters);
 	for (size_t i = 0; cfg->dns.enabled && i < cfg->dns.nfilters; i++)
 		print_filter(f, &cfg->dns.filters[i]);
+	wd_rules_print(&cfg->rules, f, true);
 }

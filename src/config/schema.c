@@ -31,6 +31,8 @@ static const struct wd_config defaults = {
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
 	.dns_names = true,
+	.repeat_window = 60, /* flood control: burst events per key and window */
+	.repeat_burst = 100,
 };
 
 void wd_config_init(struct wd_config *cfg)
@@ -201,6 +203,28 @@ static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, vo
 	return wd_set_str(&AGENT_CFG(arg)->metrics_file, s);
 }
 
+static int repeat_pair(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	static const char *const known[] = { "window", "burst", NULL };
+	struct wd_config *cfg = arg;
+	const char *key = wd_rd_scalar(k);
+
+	if (!strcmp(key, "window"))
+		return wd_rd_get_u32(r, v, 0, 86400, "repeat_limit.window must be 0 (off) to "
+				     "86400 seconds", &cfg->repeat_window);
+	if (!strcmp(key, "burst"))
+		return wd_rd_get_u32(r, v, 1, 1000000, "repeat_limit.burst must be 1 to "
+				     "1000000 events", &cfg->repeat_burst);
+	return wd_rd_unknown_key(r, k, "agent.repeat_limit", known);
+}
+
+/* repeat_limit: {window: S, burst: N}: flood control (rules/flood.c). */
+static int agent_repeat(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	(void)k;
+	return wd_rd_each_pair(r, v, "agent.repeat_limit", repeat_pair, AGENT_CFG(arg));
+}
+
 /* variant, or probe_mode (its old name): one setting, under one name. */
 static int agent_variant(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
@@ -241,6 +265,7 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "metrics_file", agent_metrics, NULL },
 	{ "process_cache_bytes", agent_cache_bytes, NULL },
 	{ "dns_names", agent_dns_names, NULL },
+	{ "repeat_limit", agent_repeat, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -266,6 +291,7 @@ static const struct wd_rd_key top_keys[] = {
 	{ "net_listen", NULL, wd_schema_net_listen },
 	{ "dns", NULL, wd_schema_dns },
 	{ "agent", NULL, agent_section },
+	{ "rules", NULL, wd_schema_rules },
 	{ NULL, NULL, NULL },
 };
 
@@ -307,6 +333,7 @@ void wd_config_free(struct wd_config *cfg)
 	probe_config_free(&cfg->net_listen);
 	probe_config_free(&cfg->udp_session);
 	probe_config_free(&cfg->dns);
+	wd_rules_free(&cfg->rules);
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->syslog_socket);

@@ -12,5 +12,7 @@ int wd_schema_tcp_connect(struct wd_reader *r, yaml_node_t *n, void *cfg);
 int wd_schema_net_listen(struct wd_reader *r, yaml_node_t *n, void *cfg);
 int wd_schema_udp_session(struct wd_reader *r, yaml_node_t *n, void *cfg);
 int wd_schema_dns(struct wd_reader *r, yaml_node_t *n, void *cfg);
+/* The top-level `rules` list (config/rules.c). */
+int wd_schema_rules(struct wd_reader *r, yaml_node_t *n, void *cfg);
 
 #endif

@@ -460,6 +460,8 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 		sum->dns_captured += v[i].dns_captured;
 		sum->dns_lost += v[i].dns_lost;
 		sum->dns_unknown += v[i].dns_unknown;
+		sum->rule_dropped += v[i].rule_dropped;
+		sum->flood_suppressed += v[i].flood_suppressed;
 	}
 	free(v);
 	return err;

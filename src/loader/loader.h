@@ -114,6 +114,28 @@ void wd_loader_log_prog_stats(const struct wd_loader *l);
  * process table may have gaps.
  */
 void wd_loader_deep_walk(struct wd_loader *l, bool on);
+/*
+ * Rules (loader/rules.c): the kernel's per-process verdicts and per-slot
+ * counters; ctx is the struct wd_loader (struct wd_rule_hooks).
+ */
+int wd_loader_set_verdict(void *ctx, uint32_t pid, uint64_t start_ns, uint32_t slot,
+			  uint32_t probes);
+void wd_loader_del_verdict(void *ctx, uint32_t pid, uint64_t start_ns);
+void wd_loader_clear_verdicts(void *ctx);
+int wd_loader_rule_hits(void *ctx, uint64_t *per_slot);
+/* Flood control: the burst per key (0: off). */
+void wd_loader_flood_burst(void *ctx, uint32_t burst);
+/* Was (pid, start) marked as having suppressed connects? (the mark is removed) */
+bool wd_loader_flood_marked(void *ctx, uint32_t pid, uint64_t start_ns);
+typedef void (*wd_flood_fn)(void *arg, const struct wd_flood_key *k,
+			    const struct wd_flood_val *v);
+/*
+ * Take (read and delete) the flood keys, all of them or those of process
+ * pid (pid 0: all); fn for each with suppressed connects. 0 or -errno.
+ */
+int wd_loader_flood_take(void *ctx, uint32_t pid, uint64_t start_ns, wd_flood_fn fn,
+			 void *arg);
+
 /* Detach and unload everything. */
 void wd_loader_stop(struct wd_loader *l);
 

@@ -282,6 +282,24 @@ static void put_caller(struct wd_buf *b, const struct wd_connect_event *e,
 	put_comm(b, e->comm);
 }
 
+/* ,"rules":[tag rules it matched] and a flood summary's ,"repeat_count":.. */
+static void put_rules(struct wd_buf *b, const struct wd_enrich *en)
+{
+	for (size_t i = 0; i < en->nrule_tags; i++) {
+		wd_buf_puts(b, i ? "," : ",\"rules\":[");
+		wd_json_str(b, en->rule_tags[i], strlen(en->rule_tags[i]));
+	}
+	if (en->nrule_tags)
+		wd_buf_putc(b, ']');
+	if (!en->repeat_count)
+		return;
+	wd_json_u64(b, "repeat_count", en->repeat_count);
+	wd_buf_puts(b, ",\"first_seen\":");
+	wd_format_time(b, (int64_t)en->first_ns + en->boot_to_real_ns);
+	wd_buf_puts(b, ",\"last_seen\":");
+	wd_format_time(b, (int64_t)en->last_ns + en->boot_to_real_ns);
+}
+
 static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		   struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes)
 {
@@ -327,6 +345,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);
 	put_tree(b, e, en, cmdline_cap, max_nodes);
+	put_rules(b, en);
 	wd_buf_putc(b, '}');
 }
 
@@ -364,7 +383,9 @@ static void render_fit(struct wd_buf *b, const struct wd_connect_event *e,
 void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		       struct wd_enrich *en)
 {
-	wd_lineage_build(en->ptable, e, en->lineage);
+	if (!en->lineage_ready)
+		wd_lineage_build(en->ptable, e, en->lineage);
+	en->lineage_ready = false;
 	en->seq++;
 	render_fit(b, e, en, en->max_bytes, render);
 }

@@ -23,6 +23,11 @@ struct wd_enrich {
 	uint64_t shortened; /* records cut to fit max_bytes */
 	bool snapshot;      /* net_listen: formatting a periodic snapshot */
 	struct wd_dns *dns; /* names behind addresses (dest_name), or NULL */
+	bool lineage_ready; /* the lineage of the next event is built (rules) */
+	const char *const *rule_tags; /* "rules": the tag rules it matched */
+	size_t nrule_tags;
+	uint64_t repeat_count; /* flood summary: connects not written (0: none) */
+	uint64_t first_ns, last_ns; /* their boot times */
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */

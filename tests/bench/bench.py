@@ -250,7 +250,17 @@ class DetachedLoad:
                 continue
 
 
-REPORT_ALL = "agent:\n  output: file:@OUT@\ntcp_connect: {}\n"
+# (flood control off: the "reported" row writes every connect it counts)
+REPORT_ALL = "agent:\n  output: file:@OUT@\n  repeat_limit: {window: 0}\ntcp_connect: {}\n"
+# Every connect of the load generator dropped by a rule on its executable:
+# decided per process in the kernel once its exec is known.
+RULE_DROP_ALL = ("agent:\n  output: file:@OUT@\n  repeat_limit: {window: 0}\n"
+                 "tcp_connect: {}\nrules:\n  - name: loadgen\n    action: drop\n"
+                 "    match: {exe: \"*/loadgen\"}\n")
+# Flood control as shipped: per process and destination 100 events a minute,
+# the rest counted in the kernel and summed up in summary events.
+FLOOD = ("agent:\n  output: file:@OUT@\n  repeat_limit: {window: 60, burst: 100}\n"
+         "tcp_connect: {}\n")
 FILTER_ALL = ("agent:\n  output: file:@OUT@\ntcp_connect:\n  filters:\n"
               "    - {network: 127.0.0.0/8}\n    - {network: 192.0.2.0/24}\n")
 
@@ -266,12 +276,16 @@ def overhead(args, tmp, listener, results):
                ("whodunit, every connect filtered, dns_names off",
                 lambda: Agent(tmp, FILTER_ALL.replace("agent:\n", "agent:\n  dns_names: false\n"),
                               "filter-nodns")),
+               ("whodunit, every connect dropped by an exe rule",
+                lambda: Agent(tmp, RULE_DROP_ALL, "rule-drop")),
+               ("whodunit, flooded: over repeat_limit's burst",
+                lambda: Agent(tmp, FLOOD, "flood")),
                ("bpftrace, pid+comm on sock:inet_sock_set_state",
                 lambda: Bpftrace(tmp))]
     if audit_ok:
         configs.append(("auditd, connect syscall rule", lambda: Auditd(tmp)))
     if args.compare:  # another build of whodunit, e.g. before a change
-        configs[3:3] = [
+        configs[6:6] = [
             ("compared binary, every connect reported",
              lambda: Agent(tmp, REPORT_ALL, "report-cmp", args.compare)),
             ("compared binary, every connect filtered",
@@ -293,7 +307,7 @@ def overhead(args, tmp, listener, results):
                         "ring buffer drops during the overhead run: %s" % extra
                     if "report" in runner.cfg:
                         assert extra["written"] >= r["connects"], (extra, r)
-                    else:
+                    elif "filter" in runner.cfg:
                         assert extra["filtered"] >= r["connects"], (extra, r)
                     os.unlink(runner.out) if os.path.exists(runner.out) else None
                 if base is None:
@@ -331,7 +345,8 @@ def kernel_cost(args, tmp, results):
     ns per program run, and per connect summed over the connect programs.
     Rounds interleaved like the overhead rows; stats are on only here (they
     cost a little themselves)."""
-    configs = [("filtered", FILTER_ALL), ("reported", REPORT_ALL)]
+    configs = [("filtered", FILTER_ALL), ("reported", REPORT_ALL),
+               ("rule-dropped", RULE_DROP_ALL), ("flood-suppressed", FLOOD)]
     per = {name: {} for name, _ in configs}
     sysctl = "/proc/sys/kernel/bpf_stats_enabled"
     old = open(sysctl).read().strip()
@@ -431,7 +446,7 @@ def drain_rate(args, tmp, results):
     its ring buffer, then continued and timed until the last line is out.
     For syslog, each round also measures rsyslogd's own ceiling right after
     (the same datagrams from a trivial sender): the ratio is per round."""
-    base = "agent:\n  ring_buffer_size: 512M\n"
+    base = "agent:\n  ring_buffer_size: 512M\n  repeat_limit: {window: 0}\n"
     out = {"file": drain_once(args, tmp, "file", base + "  output: file:@OUT@\n", None)}
     sample = os.path.join(tmp, "sample.jsonl")
     with open(out["file"]["file"], "rb") as f, open(sample, "wb") as smp:
