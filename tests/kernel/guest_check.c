@@ -1484,6 +1484,7 @@ static void run_cost(const char *mode, const char *kind, const char *filters, in
 	snprintf(cas, sizeof(cas), "cost-%s", kind);
 	snprintf(a.errpath, sizeof(a.errpath), "/tmp/cost-%s-%s.err", mode, kind);
 	snprintf(cfg, sizeof(cfg), "agent:\n  output: file:/tmp/cost.json\n"
+		 "  repeat_limit: {window: 0}\n"
 		 "tcp_connect:\n  filters: %s\n", filters);
 	if (write_file("/tmp/wd.yaml", cfg) || !start_agent(&a, mode, 0) ||
 	    wait_ready(&a, variant, sizeof(variant), readyline, sizeof(readyline))) {
