@@ -143,14 +143,23 @@ static __always_inline int dns_udp_offset(struct __sk_buff *skb, __u16 *family,
 static __always_inline int dns_send(struct __sk_buff *skb, struct wd_dns_event *e,
 				    int off)
 {
-	__u64 skb_len = skb->len, hdrs = (__u64)off + 8, wire, len;
+	__u64 skb_len = skb->len, hdrs = (__u64)off + 8, wire, len, n;
 
 	wire = skb_len > hdrs ? skb_len - hdrs : 0;
 	len = wire < WD_DNS_MAX ? wire : WD_DNS_MAX;
 	asm volatile("" : "+r"(len)); /* (the verifier sees this bound) */
 	if (len > WD_DNS_MAX)
 		return 0;
-	if (len && bpf_skb_load_bytes(skb, off + 8, e->data, len))
+	/*
+	 * The size passed to bpf_skb_load_bytes() must be proven >= 1, and the
+	 * verifiers of 5.10 and 6.1 (not 6.12) learn no lower bound from
+	 * "len != 0": they rejected the program (EACCES, "invalid access to map
+	 * value ... size=0"). So bound len - 1 (it wraps for len 0) by an
+	 * unsigned compare, which every verifier follows, and pass that + 1.
+	 */
+	n = len - 1;
+	asm volatile("" : "+r"(n)); /* (keeps clang from folding it into "len != 0") */
+	if (n < WD_DNS_MAX && bpf_skb_load_bytes(skb, off + 8, e->data, n + 1))
 		return 0;
 	e->wire_len = (__u32)wire;
 	e->len = (__u16)len;

@@ -336,3 +336,54 @@ def test_dns_filters_change_by_reload(make_agent, ns):
     assert agent.stop()[0] == 0
     names = [e["name"] for e in agent.events() if e["probe"] == "dns" and e["pid"] == a["pid"]]
     assert names == ["short.whodunit.test"]  # 127.0.0.77 is dropped now
+
+
+# In the namespace: a "server" socket on 127.0.0.2:53 answers one query with
+# datagrams of the sizes given (0 and 1 byte, then A answers for s<SIZE> of
+# as many records as fit, padded to SIZE); prints the client's pid.
+EDGES = r"""
+import os, socket, struct, sys
+def answer(size):
+    name = "s%d.whodunit.test" % size
+    q = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    q += struct.pack(">HH", 1, 1)
+    k = (size - 12 - len(q)) // 16
+    rrs = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4)
+                   + socket.inet_aton("127.0.0.%d" % (i + 1)) for i in range(k))
+    msg = struct.pack(">HHHHHH", 7, 0x8180, 1, k, 0, 0) + q + rrs
+    return msg + b"\0" * (size - len(msg))
+srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+srv.bind(("127.0.0.2", 53))
+cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+cli.settimeout(5)
+cli.sendto(b"q", ("127.0.0.2", 53))
+_, peer = srv.recvfrom(64)
+for size in map(int, sys.argv[1:]):
+    srv.sendto(answer(size) if size > 1 else b"\0" * size, peer)
+    assert len(cli.recv(4096)) == size
+print(os.getpid(), flush=True)
+"""
+
+
+def test_answer_sizes_at_the_capture_edges(make_agent, ns):
+    """Empty and 1-byte answers are captured (and refused by the parser);
+    a 512-byte answer is captured whole; 513 and 1400 bytes are cut at 512,
+    keeping the records before the cut (the kernel's copy length is exact)."""
+    agent = make_agent(CONFIG + "dns: {}\n").start()
+    r = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, "-c", EDGES,
+                        "0", "1", "512", "513", "1400"],
+                       capture_output=True, check=True, timeout=60)
+    pid = int(r.stdout)
+    for size in (512, 513, 1400):
+        ev = agent.wait_event(lambda e, s=size: e["probe"] == "dns" and e["pid"] == pid
+                              and e["name"] == "s%d.whodunit.test" % s,
+                              what="dns event of the %d-byte answer" % size)
+        assert ev["server"] == "127.0.0.2"
+        assert sorted(ev["addresses"]) == sorted("127.0.0.%d" % (i + 1) for i in range(29))
+        assert ev.get("answer_cut", False) == (size > 512)
+    assert agent.stop()[0] == 0
+    t = agent.records("stop")[0]["total"]
+    # (>=: the agent sees the whole host, whose own lookups may add to these)
+    assert t["dns_captured"] >= 5 and t["dns_lost"] == 0
+    assert t["dns_malformed"] + t["dns_ignored"] >= 2 and t["dns_cut"] >= 2
+    assert t["dns_captured"] == t["dns_answers"] + t["dns_malformed"] + t["dns_ignored"]
