@@ -1206,6 +1206,15 @@ static void run_mode(const char *mode, const struct listeners *l, char *variant,
 		snprintf(detail, sizeof(detail), "variant %s | %s", variant, readyline);
 	}
 	result(mode, "ready", ok, detail);
+	{
+		/* the DNS capture loads beside every variant (dns_names is on) */
+		char *text = read_file(a.errpath, NULL);
+		bool dns = text && !strstr(text, "dns: not loaded");
+
+		result(mode, "dns-loaded", dns, dns ? "no \"dns: not loaded\" warning"
+						   : "the agent warned: dns: not loaded");
+		free(text);
+	}
 
 	for (size_t i = 0; i < NCASES; i++)
 		pids[i] = run_case(mode, variant, &cases[i], l, &a);
