@@ -85,15 +85,20 @@ def test_double_fork_keeps_lineage_and_marks_reparenting(make_agent):
     assert agent.stop()[0] == 0
 
 
+def chain_of(tmpdir, port, depth):
+    """A chain of depth shells, then gt_client connecting to port: (script, Popen)."""
+    script = os.path.join(tmpdir, "chain.sh")
+    with open(script, "w") as f:
+        f.write('if [ "$1" -gt 0 ]; then /bin/sh %s $(($1 - 1)); true; '
+                'else %s 127.0.0.1 %d; true; fi\n' % (script, GT_CLIENT, port))
+    return script, subprocess.Popen(["/bin/sh", script, str(depth - 1)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
 def test_chain_of_40_is_reported_whole(make_agent, tmpdir_short):
     agent = make_agent(FILE_CONFIG).start()
     lst = Listener()
-    script = os.path.join(tmpdir_short, "chain.sh")
-    with open(script, "w") as f:
-        f.write('if [ "$1" -gt 0 ]; then /bin/sh %s $(($1 - 1)); true; '
-                'else %s 127.0.0.1 %d; true; fi\n' % (script, GT_CLIENT, lst.port))
-    p = subprocess.Popen(["/bin/sh", script, "39"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE)
+    script, p = chain_of(tmpdir_short, lst.port, 40)
     try:
         import json
         truth = json.loads(p.stdout.readline())
@@ -173,12 +178,7 @@ def test_gaps_in_the_table_make_the_kernel_send_whole_chains(make_agent, tmpdir_
 
 def chain_is_exact(agent, tmpdir_short):
     lst = Listener()
-    script = os.path.join(tmpdir_short, "chain.sh")
-    with open(script, "w") as f:
-        f.write('if [ "$1" -gt 0 ]; then /bin/sh %s $(($1 - 1)); true; '
-                'else %s 127.0.0.1 %d; true; fi\n' % (script, GT_CLIENT, lst.port))
-    p = subprocess.Popen(["/bin/sh", script, "5"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE)
+    _, p = chain_of(tmpdir_short, lst.port, 6)
     try:
         import json
         truth = json.loads(p.stdout.readline())
