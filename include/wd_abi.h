@@ -127,7 +127,11 @@ struct wd_counters {
 			     * failed (not counted, no session for it) */
 	__u64 udp_close_lost; /* udp_session: release records lost (ring full);
 			       * those sessions end at session_max_duration */
+	__u64 container_filtered; /* of filtered: left out by container_labels */
 };
+
+/* Cgroups container_labels can allow at once (map wd_ctr_allow). */
+#define WD_CTR_ALLOW_MAX 16384
 
 /* Per-CPU ring-buffer wakeup state (map wd_wakeup). */
 struct wd_wakeup_state {
@@ -164,7 +168,7 @@ _Static_assert(__builtin_offsetof(struct wd_connect_event, tree) ==
 _Static_assert(sizeof(struct wd_connect_event) ==
 		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
 	       "wd_connect_event ABI");
-_Static_assert(sizeof(struct wd_counters) == 56, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_counters) == 64, "wd_counters ABI");
 _Static_assert(sizeof(struct wd_udp_key) == 32, "wd_udp_key ABI");
 _Static_assert(sizeof(struct wd_udp_close) == 24, "wd_udp_close ABI");
 _Static_assert(__builtin_offsetof(struct wd_proc_event, data) == WD_PROC_EVENT_FIXED,

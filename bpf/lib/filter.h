@@ -6,6 +6,7 @@
 #ifndef WD_LIB_FILTER_H
 #define WD_LIB_FILTER_H
 
+#include "lib/container.h"
 #include "lib/maps.h"
 #include "lib/sockaddr.h"
 
@@ -152,6 +153,11 @@ static __always_inline int seen_and_filtered(__u8 probe, __u16 family,
 
 	if (c)
 		c->seen++;
+	if (container_drops(probe)) {
+		if (c)
+			c->filtered++, c->container_filtered++;
+		return 1;
+	}
 	if (!filter_drops_cached(probe, family, addr, port))
 		return 0;
 	if (c)

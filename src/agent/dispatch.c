@@ -9,6 +9,7 @@
 #include "util/strings.h"
 
 #define WD_UDP_SESSIONS_MAX 65536
+#define WD_CONTAINERS_MAX 4096 /* cgroups cached (host ones too) */
 #define WD_PROC_BUDGET_NS (50 * 1000000LL) /* of /proc fallback reads per drain */
 #define WD_FINISH_FLUSH_MS 2000 /* at stop: how long a failing output is retried */
 
@@ -86,6 +87,9 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 		d->enrich.max_bytes = d->sink.kind == WD_SINK_SYSLOG ? WD_SYSLOG_MAX_EVENT : 0;
 	d->udp.max_ns = (uint64_t)cfg->udp_session.session_max_duration * 1000000000ull;
 	d->udp.emit_first = cfg->udp_session.emit_on_first_datagram;
+	if (d->containers.bucket)
+		wd_containers_settings(&d->containers);
+	wd_plugins_settings(&d->plugins, cfg);
 	if (!nl->enabled || !nl->snapshot_periodicity)
 		d->next_snapshot_ns = 0;
 	else if (!d->next_snapshot_ns)
@@ -110,10 +114,13 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 		d->ptable.max_bytes = (size_t)cfg->process_cache_bytes;
 	if (!err)
 		err = wd_users_init(&d->users, passwd);
+	if (!err)
+		err = wd_containers_init(&d->containers, cfg, proc_root, WD_CONTAINERS_MAX);
 	if (err)
 		return err;
 	d->enrich = (struct wd_enrich){ .ptable = &d->ptable, .users = &d->users,
-					.lineage = &d->lineage };
+					.lineage = &d->lineage, .containers = &d->containers,
+					.plugins = &d->plugins };
 	wd_udp_sessions_init(&d->udp, WD_UDP_SESSIONS_MAX, &d->enrich, wd_dispatch_emit, d);
 	wd_dispatch_settings(d);
 	return 0;
@@ -128,6 +135,8 @@ void wd_dispatch_free(struct wd_dispatch *d)
 	if (d->ptable.bucket)
 		wd_ptable_free(&d->ptable);
 	wd_udp_sessions_free(&d->udp);
+	wd_containers_free(&d->containers);
+	wd_plugins_free(&d->plugins);
 	wd_snapshot_end(&d->snapshot);
 	wd_buf_free(&d->line);
 }
@@ -234,6 +243,8 @@ void wd_dispatch_tick(struct wd_dispatch *d)
 	if (d->cfg->udp_session.enabled)
 		wd_udp_expire(&d->udp, (uint64_t)wd_clock_ns(CLOCK_BOOTTIME), false);
 	wd_listen_snapshot_tick(d);
+	wd_containers_tick(&d->containers);
+	wd_plugins_tick(&d->plugins);
 	wd_sink_flush(&d->sink);
 	sink_watch(d);
 }

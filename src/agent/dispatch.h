@@ -14,6 +14,7 @@
 #include "agent/udp_session.h"
 #include "config/config.h"
 #include "config/filter.h"
+#include "container/container.h"
 #include "output/format.h"
 #include "output/sink.h"
 #include "proc/ptable.h"
@@ -31,6 +32,8 @@ struct wd_dispatch {
 	struct wd_users users;
 	struct wd_enrich enrich;
 	struct wd_udp_sessions udp;
+	struct wd_containers containers;
+	struct wd_plugins plugins;
 	int64_t next_snapshot_ns; /* CLOCK_MONOTONIC; 0: net_listen snapshots off */
 	struct wd_connect_event snap; /* scratch record of a snapshot listener */
 	struct wd_snapshot snapshot;  /* the net_listen snapshot under way */

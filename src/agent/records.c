@@ -88,6 +88,7 @@ static void put_totals(struct wd_buf *b, const char *key, const struct wd_totals
 	wd_json_u64(b, "udp_evicted", t->udp_evicted - z->udp_evicted);
 	wd_json_u64(b, "udp_swept", t->udp_swept - z->udp_swept);
 	wd_json_u64(b, "udp_destinations_truncated", t->udp_truncated - z->udp_truncated);
+	wd_json_u64(b, "container_filtered", t->container_filtered - z->container_filtered);
 	wd_buf_putc(b, '}');
 }
 

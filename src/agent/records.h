@@ -33,6 +33,7 @@ struct wd_totals {
 	uint64_t udp_evicted;    /* destinations reported without counts (LRU) */
 	uint64_t udp_swept;      /* kernel destinations no session knew, deleted */
 	uint64_t udp_truncated;  /* destinations left out of records */
+	uint64_t container_filtered; /* of filtered: by container_labels */
 };
 
 /* What a start record says. */

@@ -28,6 +28,7 @@ static const struct wd_config defaults = {
 	.variant = WD_VARIANT_NONE, /* auto */
 	.stats_interval = 60,
 	.output_buffer_bytes = 64u << 20,
+	.container_labels_max = 16,
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
 };
@@ -194,6 +195,12 @@ static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, vo
 	return wd_set_str(&AGENT_CFG(arg)->metrics_file, s);
 }
 
+static int agent_containers(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	return wd_rd_scalar(k)[10] == 'l' ? wd_schema_labels_max(r, v, AGENT_CFG(arg)) :
+					    wd_schema_bundle_dirs(r, v, AGENT_CFG(arg));
+}
+
 /* variant, or probe_mode (its old name): one setting, under one name. */
 static int agent_variant(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
@@ -233,6 +240,8 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "watch_config", agent_watch, NULL },
 	{ "metrics_file", agent_metrics, NULL },
 	{ "process_cache_bytes", agent_cache_bytes, NULL },
+	{ "container_labels_max", agent_containers, NULL },
+	{ "container_bundle_dirs", agent_containers, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -289,6 +298,7 @@ static void probe_config_free(struct wd_probe_config *pc)
 	for (size_t i = 0; i < pc->nplugins; i++)
 		free(pc->plugins[i]);
 	free(pc->plugins);
+	wd_schema_probe_containers_free(pc);
 	*pc = (struct wd_probe_config){ 0 };
 }
 
@@ -297,6 +307,7 @@ void wd_config_free(struct wd_config *cfg)
 	probe_config_free(&cfg->tcp_connect);
 	probe_config_free(&cfg->net_listen);
 	probe_config_free(&cfg->udp_session);
+	wd_schema_containers_free(cfg);
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->syslog_socket);

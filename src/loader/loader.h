@@ -113,4 +113,7 @@ void wd_loader_deep_walk(struct wd_loader *l, bool on);
 /* Detach and unload everything. */
 void wd_loader_stop(struct wd_loader *l);
 
+/* container_labels' maps: wd_ctr_allow and wd_ctr_mode (container_maps.c). */
+void wd_loader_container_maps(const struct wd_loader *l, int *allow_fd, int *mode_fd);
+
 #endif

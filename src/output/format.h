@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "container/container.h"
 #include "output/json.h"
+#include "plugins/plugins.h"
 #include "proc/ptable.h"
 #include "proc/users.h"
 #include "wd_abi.h"
@@ -20,6 +22,9 @@ struct wd_enrich {
 	uint64_t seq;      /* sequence number of the last event formatted */
 	uint64_t shortened; /* records cut to fit max_bytes */
 	bool snapshot;      /* net_listen: formatting a periodic snapshot */
+	struct wd_containers *containers; /* NULL: no "container" member */
+	struct wd_plugins *plugins;       /* NULL: none */
+	bool loginuid_top; /* this event: loginuid at the top level, not per node */
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */
