@@ -421,6 +421,7 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 		sum->proc_dropped += v[i].proc_dropped;
 		sum->udp_map_full += v[i].udp_map_full;
 		sum->udp_close_lost += v[i].udp_close_lost;
+		sum->container_filtered += v[i].container_filtered;
 	}
 	free(v);
 	return err;
