@@ -9,6 +9,7 @@
 #include "container/jsonr.h"
 #include "container/runtime.h"
 #include "util/file.h"
+#include "util/log.h"
 
 /*
  * containerd's CRI plugin: /run/containerd/io.containerd.runtime.v2.task/
@@ -279,12 +280,16 @@ static int from_podman(struct wd_container *c, const struct wd_rt_paths *p)
 	char path[512];
 	struct stat st;
 
-	if (p->podman_sock && !stat(p->podman_sock, &st) && S_ISSOCK(st.st_mode) &&
-	    !from_api(c, p->podman_sock, p->timeout_ms))
-		return 0;
 	snprintf(path, sizeof(path), "%s/libpod/bolt_state.db", p->podman_storage);
-	if (!from_file(c, path, WD_RT_STATE_MAX, wd_rt_from_podman_db))
+	if (!from_file(c, path, WD_RT_STATE_MAX, wd_rt_from_podman_db)) {
+		wd_debug("containers: %.12s: podman's state", c->id);
 		return 0;
+	}
+	if (p->podman_sock && !stat(p->podman_sock, &st) && S_ISSOCK(st.st_mode) &&
+	    !from_api(c, p->podman_sock, p->timeout_ms)) {
+		wd_debug("containers: %.12s: podman's API", c->id);
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/overlay-containers/containers.json",
 		 p->podman_storage);
 	return from_file(c, path, WD_RT_STATE_MAX, podman_containers_json);

@@ -3,11 +3,14 @@
  * A container's metadata from its runtime:
  *   docker       Engine API on its unix socket, GET /containers/{id}/json
  *                (Name, Config.Image, Config.Labels)
- *   podman       the same compatible API on podman's socket if it exists,
- *                else podman's own state: the container's config in
+ *   podman       podman's own state first: the container's config in
  *                libpod's bolt_state.db (name, rootfsImageName, labels; podman
- *                4.3 writes labels nowhere else), then containers.json
- *                (names, image-name; no labels)
+ *                4.3 writes labels nowhere else); then the compatible API on
+ *                podman's socket if it exists; then containers.json (names,
+ *                image-name; no labels). State first, measured here: 48 us a
+ *                lookup against 1.7 ms for the API, and the API waits on the
+ *                container's lock while podman starts it (our 100 ms timeout
+ *                hit every time), which is exactly when the cgroup appears.
  *   containerd,  the OCI bundle's config.json annotations (bundle_dirs:
  *   cri-o        <dir>/<id>/config.json or <dir>/<id>/userdata/config.json)
  * Each step is bounded (timeout_ms for a socket, sizes for files).

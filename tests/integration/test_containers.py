@@ -328,3 +328,71 @@ def test_check_config_lists_them(tmpdir_short):
             "hostfiles /etc/hosts") in out.stdout
     assert "tcp_connect.plugins.loginuidmap: enabled, top_level true" in out.stdout
     assert "agent.container_labels_max: 16" in out.stdout
+
+
+def test_podman_service_running(make_agent, image, tmpdir_short):
+    """With podman's API service listening (it holds the container's lock
+    while it starts, so its answer would come too late), the container is
+    still named at once, from podman's state."""
+    sock = "/run/podman/podman.sock"
+    if os.path.exists(sock):
+        pytest.fail("%s exists already: this test starts its own service" % sock)
+    os.makedirs("/run/podman", exist_ok=True)
+    svc = subprocess.Popen(["podman", "system", "service", "--time=0", "unix://" + sock],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock):
+            assert time.monotonic() < deadline, "podman's service did not listen"
+            time.sleep(0.05)
+        agent = make_agent(LABELS_CONFIG.replace("team=blue", "team=green"),
+                           args=["-v"]).start()
+        port = _port()
+        c = Container(image, port, labels=["team=green"])
+        try:
+            ev = agent.wait_event(lambda e: e["port"] == port, timeout=15)
+        finally:
+            c.finish()
+        ctr = ev["container"]
+        assert (ctr["id"], ctr["name"], ctr["image"], ctr["labels"]) == (
+            c.inspect["Id"], c.name, image, {"team": "green"})
+        agent.wait_log("containers: %s: podman's state" % ctr["id"][:12])
+    finally:
+        svc.terminate()
+        svc.wait(timeout=10)
+        if os.path.exists(sock):
+            os.unlink(sock)
+
+
+UNJUDGED_CONFIG = """\
+agent:
+  output: file:@OUT@
+tcp_connect:
+  filters: []
+  container_labels: ["team=*"]
+"""
+
+
+def test_unjudged_container_fails_closed(make_agent):
+    """A container cgroup whose runtime does not answer (no bundle, no API)
+    cannot be judged: its connects are dropped in the kernel (counted as
+    container_filtered), never reported."""
+    agent = make_agent(UNJUDGED_CONFIG).start()
+    cid = uuid.uuid4().hex + uuid.uuid4().hex
+    pod = "%s/kubepods/pod%s" % (_cgroot(), uuid.uuid4())
+    d = os.path.join(pod, cid)
+    os.makedirs(d)
+    try:
+        p, truth = _in_cgroup(os.path.join(d, "cgroup.procs"), _port())
+        p.stdin.close()
+        p.wait(timeout=10)
+        time.sleep(0.3)
+        rc, _ = agent.stop()
+        assert rc == 0
+        assert not [e for e in agent.events() if e["pid"] == truth["pid"]]
+        total = agent.records("stop")[0]["total"]
+        assert total["container_filtered"] >= 1
+        assert total["emitted"] == len(agent.events())
+    finally:
+        os.rmdir(d)
+        os.rmdir(pod)

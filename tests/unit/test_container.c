@@ -383,3 +383,76 @@ Test(plugin_config, errors_name_the_place)
 		wd_config_free(&cfg);
 	}
 }
+
+/* ---- the HTTP client of the runtime APIs, against a fake server ---------- */
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+
+/* A server on a unix socket answering one request with reply (NULL: never). */
+static pid_t fake_server(const char *path, const char *reply)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	strcpy(a.sun_path, path);
+	unlink(path);
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(s, 4), 0);
+	pid = fork();
+	if (pid == 0) {
+		char req[1024];
+		int c = accept(s, NULL, NULL);
+		ssize_t n = read(c, req, sizeof(req) - 1);
+
+		if (n > 0 && reply && strstr(req, "GET /containers/"))
+			(void)!write(c, reply, strlen(reply));
+		if (!reply)
+			pause();
+		_exit(0);
+	}
+	close(s);
+	return pid;
+}
+
+Test(http, docker_api_answers)
+{
+	char path[] = "/tmp/wd-http-XXXXXX", sock[64], *body = NULL;
+	struct wd_container c = { .id = ID };
+	size_t len = 0;
+	pid_t pid;
+	int64_t t0;
+
+	cr_assert(mkdtemp(path));
+	snprintf(sock, sizeof(sock), "%s/d.sock", path);
+	pid = fake_server(sock, "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+				"{\"Name\":\"/api\",\"Config\":{\"Image\":\"img:1\",\"Labels\":"
+				"{\"team\":\"blue\"}}}");
+	cr_assert_eq(wd_rt_http_get(sock, "/containers/" ID "/json", 1000, &body, &len), 0);
+	cr_assert_eq(wd_rt_from_inspect(&c, body, len), 0);
+	cr_assert_str_eq(c.name, "api");
+	cr_assert_str_eq(wd_container_label(&c, "team"), "blue");
+	free(body);
+	wd_container_clear(&c);
+	waitpid(pid, NULL, 0);
+	pid = fake_server(sock, "HTTP/1.1 404 Not Found\r\n\r\n{\"message\":\"no such\"}");
+	cr_assert_eq(wd_rt_http_get(sock, "/containers/x/json", 1000, &body, &len), -ENOENT);
+	waitpid(pid, NULL, 0);
+	/* a server that never answers costs the timeout, no more */
+	pid = fake_server(sock, NULL);
+	t0 = wd_clock_ns(CLOCK_MONOTONIC);
+	cr_assert_eq(wd_rt_http_get(sock, "/containers/x/json", 100, &body, &len), -ETIMEDOUT);
+	cr_assert_lt(wd_clock_ns(CLOCK_MONOTONIC) - t0, 300 * 1000000LL);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(sock);
+	/* nobody listening */
+	cr_assert_eq(wd_rt_http_get(sock, "/containers/x/json", 100, &body, &len), -ENOENT);
+	rmdir(path);
+}
