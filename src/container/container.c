@@ -17,6 +17,7 @@
 #include "util/clock.h"
 #include "util/file.h"
 #include "util/hash.h"
+#include "util/log.h"
 
 #define RT_TIMEOUT_MS 100           /* of one API request */
 #define RETRY_NS (2 * WD_NS_PER_SEC) /* an unresolved container asked again, x tries */
@@ -76,6 +77,13 @@ static void unlink_entry(struct wd_containers *cs, struct wd_ctr_entry **pp)
 
 void wd_containers_free(struct wd_containers *cs)
 {
+	if (cs->bucket && cs->lookups + cs->resolved + cs->unresolved)
+		wd_info("containers: %zu cgroups cached (%zu bytes), %llu lookups, %llu misses, "
+			"%llu resolved, %llu unresolved, %llu gone with their cgroup, "
+			"%llu evicted", cs->count, cs->bytes, (unsigned long long)cs->lookups,
+			(unsigned long long)cs->misses, (unsigned long long)cs->resolved,
+			(unsigned long long)cs->unresolved, (unsigned long long)cs->removed,
+			(unsigned long long)cs->evicted);
 	for (size_t b = 0; cs->bucket && b < cs->nbuckets; b++)
 		while (cs->bucket[b])
 			unlink_entry(cs, &cs->bucket[b]);

@@ -100,9 +100,14 @@ void wd_ctr_allow_write(struct wd_containers *cs, struct wd_ctr_entry *e)
 
 void wd_ctr_remove_cgroup(struct wd_containers *cs, uint64_t cgid)
 {
+	struct wd_ctr_entry *e = *wd_ctr_find(cs, cgid);
+
 	if (cs->allow_fd >= 0)
 		bpf_map_delete_elem(cs->allow_fd, &cgid);
-	cs->removed++;
+	if (!e)
+		return;
+	if (e->c.id[0])
+		cs->removed++;
 	wd_ctr_drop(cs, cgid);
 }
 
@@ -122,7 +127,7 @@ static int add_watch(struct wd_containers *cs, const char *full, const char *rel
 
 	if (cs->nwatches >= WATCHES_MAX)
 		return -ENOSPC;
-	wd = inotify_add_watch(cs->ifd, full, IN_CREATE | IN_ONLYDIR);
+	wd = inotify_add_watch(cs->ifd, full, IN_CREATE | IN_DELETE | IN_ONLYDIR);
 	if (wd < 0)
 		return -errno;
 	if (watch_of(cs, wd)) /* watched already (a rescan) */
@@ -173,6 +178,20 @@ static void forget_watch(struct wd_containers *cs, struct wd_ctr_watch *w)
 {
 	free(w->path);
 	*w = cs->watches[--cs->nwatches];
+}
+
+/* Directory rel went (its parent's IN_DELETE; kernfs sends no IN_IGNORED). */
+static void gone(struct wd_containers *cs, const char *rel)
+{
+	for (size_t i = 0; i < cs->nwatches; i++)
+		if (!strcmp(cs->watches[i].path, rel)) {
+			struct wd_ctr_watch *w = &cs->watches[i];
+
+			inotify_rm_watch(cs->ifd, w->wd);
+			wd_ctr_remove_cgroup(cs, w->cgid);
+			forget_watch(cs, w);
+			return;
+		}
 }
 
 void wd_containers_stop_watch(struct wd_containers *cs)
@@ -236,9 +255,13 @@ static void on_event(struct wd_containers *cs, const struct inotify_event *ev)
 		forget_watch(cs, w);
 		return;
 	}
-	if ((ev->mask & IN_CREATE) && (ev->mask & IN_ISDIR) && ev->len &&
-	    (size_t)snprintf(rel, sizeof(rel), "%s/%s", w->path, ev->name) < sizeof(rel))
+	if (!(ev->mask & IN_ISDIR) || !ev->len ||
+	    (size_t)snprintf(rel, sizeof(rel), "%s/%s", w->path, ev->name) >= sizeof(rel))
+		return;
+	if (ev->mask & IN_CREATE)
 		scan(cs, rel, 1);
+	else if (ev->mask & IN_DELETE)
+		gone(cs, rel);
 }
 
 void wd_containers_on_inotify(struct wd_containers *cs)

@@ -123,7 +123,17 @@ def test_podman_container_identity(make_agent, image):
     host = host_connect()
     hev = agent.wait_event(lambda e: e["pid"] == host.truth["pid"], what="host connect")
     assert "container" not in hev
-    assert not os.path.exists(path)  # (gone with the container)
+    # the cache forgets the container when its cgroup goes
+    deadline = time.monotonic() + 10
+    while os.path.exists(path):
+        assert time.monotonic() < deadline, "the container's cgroup stayed"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    agent.stop()
+    import re
+    m = re.search(r"containers: (\d+) cgroups cached .* (\d+) gone with their cgroup",
+                  agent.stderr())
+    assert m and int(m.group(2)) >= 1, agent.stderr()
 
 
 LABELS_CONFIG = """\
