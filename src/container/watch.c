@@ -8,7 +8,8 @@
  * Seeing the mkdir lets userland judge the container and allow its cgroup
  * in wd_ctr_allow before its first connect, in most cases (the race: see
  * bpf/lib/container.h; the loser is counted as container_filtered). The
- * rmdir ends the container: its cache entry and kernel entry go at once.
+ * rmdir (IN_DELETE in the parent: kernfs sends no IN_IGNORED for a removed
+ * cgroup) ends the container: its cache entry and kernel entry go at once.
  * Without inotify (no cgroup2 mount, watch limit) the tree is rescanned
  * every second instead.
  */
