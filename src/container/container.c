@@ -71,7 +71,7 @@ static void unlink_entry(struct wd_containers *cs, struct wd_ctr_entry **pp)
 
 	*pp = e->next;
 	cs->count--;
-	cs->bytes -= entry_bytes(e);
+	cs->bytes -= e->bytes;
 	entry_free(e);
 }
 
@@ -153,8 +153,11 @@ static void build_json(struct wd_containers *cs, struct wd_ctr_entry *e)
 	put_str(&b, "image", c->image);
 	if (c->resolved && (c->nlabels || !c->pod)) {
 		wd_buf_puts(&b, ",\"labels\":{");
-		for (size_t i = 0; i < n; i++) {
-			wd_json_key(&b, c->label_keys[i], i == 0);
+		for (size_t i = 0; i < n; i++) { /* keys are untrusted too: escaped */
+			if (i)
+				wd_buf_putc(&b, ',');
+			wd_json_str(&b, c->label_keys[i], strlen(c->label_keys[i]));
+			wd_buf_putc(&b, ':');
 			wd_json_str(&b, c->label_values[i], strlen(c->label_values[i]));
 		}
 		wd_buf_putc(&b, '}');
@@ -167,6 +170,7 @@ static void build_json(struct wd_containers *cs, struct wd_ctr_entry *e)
 	if (!c->resolved)
 		wd_buf_puts(&b, ",\"unresolved\":true");
 	wd_buf_putc(&b, '}');
+	wd_buf_cstr(&b); /* (NUL-terminated too, for tests and logs) */
 	if (b.oom) {
 		wd_buf_free(&b);
 		return;
@@ -175,14 +179,20 @@ static void build_json(struct wd_containers *cs, struct wd_ctr_entry *e)
 	e->json_len = b.len;
 }
 
+/* e's size counted again (after its strings changed). */
+static void recount(struct wd_containers *cs, struct wd_ctr_entry *e)
+{
+	cs->bytes -= e->bytes;
+	e->bytes = entry_bytes(e);
+	cs->bytes += e->bytes;
+}
+
 void wd_ctr_rebuild_json(struct wd_containers *cs, struct wd_ctr_entry *e)
 {
-	size_t before = entry_bytes(e);
-
 	if (!e->c.id[0])
 		return;
 	build_json(cs, e);
-	cs->bytes += entry_bytes(e) - before;
+	recount(cs, e);
 }
 
 /* Ask the runtime (again) about e's container; its JSON and kernel bits follow. */
@@ -196,8 +206,6 @@ static void resolve(struct wd_containers *cs, struct wd_ctr_entry *e)
 		.nbundle_dirs = cs->dirs.nbundle_dirs,
 		.timeout_ms = RT_TIMEOUT_MS,
 	};
-	size_t before = entry_bytes(e);
-
 	wd_container_clear(&e->c);
 	if (wd_rt_resolve(&e->c, e->rt, &p)) {
 		cs->unresolved++;
@@ -209,7 +217,7 @@ static void resolve(struct wd_containers *cs, struct wd_ctr_entry *e)
 		e->retry_ns = 0;
 	}
 	build_json(cs, e);
-	cs->bytes += entry_bytes(e) - before;
+	recount(cs, e);
 	wd_ctr_allow_write(cs, e);
 }
 
@@ -235,7 +243,7 @@ static struct wd_ctr_entry *add(struct wd_containers *cs, uint64_t key,
 	e->next = cs->bucket[wd_hash_bucket(key, cs->nbuckets)];
 	cs->bucket[wd_hash_bucket(key, cs->nbuckets)] = e;
 	cs->count++;
-	cs->bytes += entry_bytes(e);
+	recount(cs, e);
 	if (rt != WD_RT_NONE)
 		resolve(cs, e);
 	return e;

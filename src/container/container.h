@@ -48,6 +48,7 @@ struct wd_ctr_entry {
 	int64_t retry_ns;         /* unresolved: ask the runtime again from then */
 	unsigned int tries;
 	uint32_t allow;           /* probe bits written to wd_ctr_allow */
+	size_t bytes;             /* counted in wd_containers.bytes */
 	bool per_pid;             /* shared v2 cgroup: each process's v1 lines decide */
 };
 

@@ -49,7 +49,9 @@ void wd_plugins_put_connect(struct wd_buf *b, struct wd_plugins *pl,
 	if (!inet_ntop(e->family == AF_INET ? AF_INET : AF_INET6, e->saddr, s, sizeof(s)))
 		s[0] = '\0';
 	name = wd_hosts_get(&pl->sip.map, s);
-	wd_json_key(b, p->attribute_key, false);
+	wd_buf_putc(b, ',');
+	wd_json_str(b, p->attribute_key, strlen(p->attribute_key));
+	wd_buf_putc(b, ':');
 	wd_json_str(b, name ? name : "", name ? strlen(name) : 0);
 }
 

@@ -456,3 +456,39 @@ Test(http, docker_api_answers)
 	cr_assert_eq(wd_rt_http_get(sock, "/containers/x/json", 100, &body, &len), -ENOENT);
 	rmdir(path);
 }
+
+/* ---- the event's container object ---------------------------------------- */
+
+Test(container_json, untrusted_labels_stay_valid_json)
+{
+	char *keys[] = { "a\"b", "ctl\x01", "z" }, *vals[] = { "v\\", "\xff", "last" };
+	struct wd_config cfg;
+	struct wd_containers cs;
+	struct wd_ctr_entry *e;
+
+	wd_config_init(&cfg);
+	cfg.container_labels_max = 2;
+	cr_assert_eq(wd_containers_init(&cs, &cfg, "/nonexistent", 8), 0);
+	e = wd_ctr_add_cgroup(&cs, 42, "/docker/" ID); /* no daemon: unresolved */
+	cr_assert_not_null(e);
+	cr_assert_str_eq(e->json, ",\"container\":{\"id\":\"" ID "\",\"runtime\":\"docker\","
+				  "\"unresolved\":true}");
+	e->c.label_keys = malloc(sizeof(keys));
+	e->c.label_values = malloc(sizeof(vals));
+	for (int i = 0; i < 3; i++) {
+		e->c.label_keys[i] = strdup(keys[i]);
+		e->c.label_values[i] = strdup(vals[i]);
+	}
+	e->c.nlabels = 3;
+	e->c.resolved = true;
+	e->c.name = strdup("n\"x");
+	wd_ctr_rebuild_json(&cs, e);
+	cr_assert_str_eq(e->json, ",\"container\":{\"id\":\"" ID "\",\"runtime\":\"docker\","
+				  "\"name\":\"n\\\"x\",\"labels\":{\"a\\\"b\":\"v\\\\\","
+				  "\"ctl\\u0001\":\"\\ufffd\"},\"labels_omitted\":1}");
+	cr_assert_eq(wd_container_of(&cs, 42, 1), &e->c);
+	cr_assert_null(wd_container_of(&cs, 43, 0)); /* no /proc entry: nothing */
+	wd_ctr_remove_cgroup(&cs, 42);
+	cr_assert_eq(cs.count, 0);
+	wd_containers_free(&cs);
+}
