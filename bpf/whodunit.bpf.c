@@ -11,6 +11,7 @@
  *            process      fork/exec/exit for userland's process cache
  *            net_listen   TCP listen() and UDP bind()
  *            udp_session  cgroup hooks on UDP sends, connects, releases
+ *            dns          DNS answers received, for the names of addresses
  *
  * The headers rely on the includes and knobs above them.
  */
@@ -39,3 +40,4 @@ const volatile bool exclude_random_bind = false;
 #include "probes/process.h"
 #include "probes/net_listen.h"
 #include "probes/udp_session.h"
+#include "probes/dns.h"

@@ -28,6 +28,7 @@ enum wd_event_type {
 	WD_EV_UDP_DEST = 6,  /* first datagram of a UDP socket to a destination:
 			      * wd_connect_event with cookie set */
 	WD_EV_UDP_CLOSE = 7, /* a tracked UDP socket was released: wd_udp_close */
+	WD_EV_DNS = 8,       /* a DNS answer (UDP from port 53) received: wd_dns_event */
 };
 
 /* Which attach variant produced an event (wd_event_hdr.variant). */
@@ -127,6 +128,13 @@ struct wd_counters {
 			     * failed (not counted, no session for it) */
 	__u64 udp_close_lost; /* udp_session: release records lost (ring full);
 			       * those sessions end at session_max_duration */
+	__u64 dns_captured; /* dns: answers put in the ring buffer */
+	__u64 dns_lost;     /* dns: answers lost (ring buffer full) */
+	__u64 dns_unknown;  /* dns: answers on a socket no query was seen from
+			     * (opened before the agent, or its entry evicted) */
+	__u64 rule_dropped;     /* dropped in the kernel by a rule's per-process verdict */
+	__u64 flood_suppressed; /* connects over repeat_limit's burst: counted in
+				 * wd_flood, not written (summed by userland) */
 	__u64 container_filtered; /* of filtered: left out by container_labels */
 };
 
@@ -155,10 +163,83 @@ struct wd_udp_val {
 	__u64 count;    /* datagrams sent with this destination */
 };
 
+/* Kernel counter slots of the rules (map wd_rule_hits): one per rule. */
+#define WD_RULE_SLOTS 256
+#define WD_VERDICTS_MAX 65536 /* processes with a verdict (map wd_verdicts) */
+#define WD_FLOOD_MAX 32768    /* (process, destination) keys of flood control */
+
+/*
+ * A rule's verdict on a process (map wd_verdicts, key: its tgid): drop its
+ * events of `probes` (1 << WD_PROBE_*), counted in slot. start_ns tells a
+ * reused pid from the process the verdict is for.
+ */
+struct wd_verdict {
+	__u64 start_ns;
+	__u32 slot;
+	__u32 probes;
+};
+
+/* A process: tgid and start time (wd_flood_procs). */
+struct wd_proc_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;
+};
+
+/* Flood control (map wd_flood): one process and destination. */
+struct wd_flood_key {
+	__u64 start_ns; /* the process's start_boottime */
+	__u8 addr[16];  /* destination */
+	__u32 tgid;
+	__u16 port;
+	__u16 family;
+};
+
+struct wd_flood_val {
+	__u64 emitted;    /* written since userland last took the key */
+	__u64 suppressed; /* over the burst: counted, not written */
+	__u64 first_ns;   /* boot time of the first suppressed one */
+	__u64 last_ns;
+};
+
 struct wd_udp_close {
 	struct wd_event_hdr hdr;
 	__u64 cookie;
 };
+
+/*
+ * A DNS answer: the UDP payload from port 53 as received, cut at
+ * WD_DNS_MAX bytes. Variable length: WD_DNS_EVENT_FIXED + len bytes. The
+ * receiver is the process that last sent a query (to port 53) on the
+ * socket; the kernel decides nothing about names.
+ */
+#define WD_DNS_MAX 512
+
+/* What the kernel knows of a socket that sent a DNS query (wd_dns_socks). */
+struct wd_dns_sock {
+	__u64 start_ns; /* the sender's process start_boottime */
+	__u32 pid;      /* its tgid */
+	__u32 netns;    /* inode of its network namespace */
+};
+
+struct wd_dns_event {
+	struct wd_event_hdr hdr;
+	__u64 cookie;
+	__u64 start_ns;  /* the querying process's start_boottime */
+	__u32 pid;       /* its tgid */
+	__u32 netns;
+	__u32 uid;       /* the socket's owner */
+	__u32 wire_len;  /* bytes of the UDP payload (may exceed len) */
+	__u16 family;    /* AF_INET or AF_INET6 (of the packet) */
+	__u16 sport;     /* 53 */
+	__u16 len;       /* bytes in data[] */
+	__u16 _pad;
+	__u8 saddr[16];  /* the server's address (IPv4 in the first 4 bytes) */
+	__u64 cgroup_id; /* cgroup v2 id of the receiving socket */
+	__u8 data[WD_DNS_MAX];
+};
+
+#define WD_DNS_EVENT_FIXED 80u
 
 _Static_assert(sizeof(struct wd_proc) == 40, "wd_proc ABI");
 _Static_assert(sizeof(struct wd_event_hdr) == 16, "wd_event_hdr ABI");
@@ -168,10 +249,20 @@ _Static_assert(__builtin_offsetof(struct wd_connect_event, tree) ==
 _Static_assert(sizeof(struct wd_connect_event) ==
 		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
 	       "wd_connect_event ABI");
-_Static_assert(sizeof(struct wd_counters) == 64, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_counters) == 104, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_verdict) == 16, "wd_verdict ABI");
+_Static_assert(sizeof(struct wd_flood_key) == 32, "wd_flood_key ABI");
+_Static_assert(sizeof(struct wd_flood_val) == 32, "wd_flood_val ABI");
+_Static_assert(sizeof(struct wd_proc_key) == 16, "wd_proc_key ABI");
 _Static_assert(sizeof(struct wd_udp_key) == 32, "wd_udp_key ABI");
 _Static_assert(sizeof(struct wd_udp_close) == 24, "wd_udp_close ABI");
 _Static_assert(__builtin_offsetof(struct wd_proc_event, data) == WD_PROC_EVENT_FIXED,
 	       "wd_proc_event ABI");
+
+_Static_assert(sizeof(struct wd_dns_sock) == 16, "wd_dns_sock ABI");
+_Static_assert(__builtin_offsetof(struct wd_dns_event, data) == WD_DNS_EVENT_FIXED,
+	       "wd_dns_event ABI");
+_Static_assert(sizeof(struct wd_dns_event) == WD_DNS_EVENT_FIXED + WD_DNS_MAX,
+	       "wd_dns_event ABI");
 
 #endif /* WD_ABI_H */

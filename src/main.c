@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "agent/agent.h"
+#include "rules/testrules.h"
 #include "util/log.h"
 #include "util/variant.h"
 
@@ -27,6 +28,8 @@ static void usage(FILE *f)
 		"\n"
 		"  -c, --config FILE      YAML configuration (default: the embedded one)\n"
 		"      --check-config     validate the configuration, print it, exit\n"
+		"      --test-rules FILE  judge the events of FILE (JSON lines as whodunit\n"
+		"                         writes them; - for stdin) by the config's rules\n"
 		"  -o, --output SINK      syslog (default), stdout, or file:PATH\n"
 		"      --variant VARIANT  how tcp_connect is attached: auto (default),\n"
 		"                         fentry, kprobe or tracepoint (--probe-mode: the\n"
@@ -40,17 +43,21 @@ static void usage(FILE *f)
 		"  whodunit -o stdout                 events to the terminal\n"
 		"  whodunit -c /etc/whodunit/whodunit.yaml\n"
 		"  whodunit --check-config -c my.yaml\n"
+		"  whodunit --test-rules last-week.jsonl -c my.yaml\n"
 		"\n"
 		"Exit status: 0 ok, 64 usage, 66 config file unreadable, 69 kernel\n"
 		"unsupported, 71 system error, 73 output cannot be opened, 77 missing\n"
 		"privileges, 78 bad configuration. SIGHUP reloads the configuration.\n");
 }
 
-enum { OPT_CHECK = 256, OPT_VARIANT, OPT_PROBE_MODE, OPT_BTF, OPT_VERSION };
+enum { OPT_CHECK = 256, OPT_VARIANT, OPT_PROBE_MODE, OPT_BTF, OPT_VERSION, OPT_TEST_RULES };
+
+static const char *test_rules; /* --test-rules FILE */
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "test-rules", required_argument, NULL, OPT_TEST_RULES },
 	{ "output", required_argument, NULL, 'o' },
 	{ "variant", required_argument, NULL, OPT_VARIANT },
 	{ "probe-mode", required_argument, NULL, OPT_PROBE_MODE },
@@ -73,6 +80,10 @@ static int take_option(int c, struct wd_agent_opts *o, bool *check)
 		return 0;
 	case OPT_CHECK:
 		*check = true;
+		return 0;
+	case OPT_TEST_RULES:
+		test_rules = optarg;
+		*check = true; /* configured, not started */
 		return 0;
 	case OPT_VARIANT:
 	case OPT_PROBE_MODE:
@@ -128,7 +139,9 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	ret = wd_agent_configure(&a, &o);
-	if (!ret && check)
+	if (!ret && test_rules)
+		ret = wd_test_rules(&a.cfg, test_rules, stdout);
+	else if (!ret && check)
 		wd_config_print(&a.cfg, stdout);
 	else if (!ret)
 		ret = wd_agent_start(&a);

@@ -51,6 +51,8 @@ struct wd_emit {
 	struct sock *sk; /* source address and port from here, or NULL */
 };
 
+#include "lib/flood.h"
+
 /* Build the event in the scratch map and submit it: 0, or -1 if it was lost. */
 static __always_inline int wd_submit_rc(const struct wd_emit *d)
 {
@@ -59,6 +61,8 @@ static __always_inline int wd_submit_rc(const struct wd_emit *d)
 	__u64 pid_tgid;
 	__u32 zero = 0, size;
 
+	if (flood_suppressed(d)) /* over repeat_limit: counted in wd_flood */
+		return 0;
 	e = bpf_map_lookup_elem(&wd_scratch, &zero);
 	if (!e)
 		return -1;
@@ -84,7 +88,12 @@ static __always_inline int wd_submit_rc(const struct wd_emit *d)
 		__builtin_memcpy(e->daddr, d->daddr, sizeof(e->daddr));
 	else
 		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-	if (d->tracing)
+	if (d->tracing && task_btf) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		*(__u64 *)&e->comm[0] = *(__u64 *)&t->comm[0];
+		*(__u64 *)&e->comm[8] = *(__u64 *)&t->comm[8];
+	} else if (d->tracing)
 		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	else
 		bpf_probe_read_kernel(e->comm, sizeof(e->comm),

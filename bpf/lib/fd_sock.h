@@ -5,7 +5,7 @@
 
 /* The socket of that kind behind a descriptor of the current task, or NULL. */
 static __always_inline struct sock *fd_to_sock(int fd, __u16 family,
-					       __u16 protocol, __u16 type)
+					       __u16 protocol)
 {
 	struct file **fds, *f = NULL;
 	struct socket *so;
@@ -35,8 +35,8 @@ static __always_inline struct sock *fd_to_sock(int fd, __u16 family,
 	if (!so || BPF_CORE_READ(so, file) != f)
 		return NULL;
 	sk = BPF_CORE_READ(so, sk);
+	/* (an inet socket's protocol implies its type: TCP streams, UDP datagrams) */
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != protocol ||
-	    BPF_CORE_READ(sk, sk_type) != type ||
 	    BPF_CORE_READ(sk, __sk_common.skc_family) != family)
 		return NULL;
 	return sk;

@@ -9,6 +9,7 @@
 #include "lib/container.h"
 #include "lib/maps.h"
 #include "lib/sockaddr.h"
+#include "lib/rules.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -159,7 +160,7 @@ static __always_inline int seen_and_filtered(__u8 probe, __u16 family,
 		return 1;
 	}
 	if (!filter_drops_cached(probe, family, addr, port))
-		return 0;
+		return rule_drops(probe); /* a rule's verdict on the process */
 	if (c)
 		c->filtered++;
 	return 1;

@@ -79,8 +79,7 @@ int wd_tp_sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
 	if (user_sockaddr((void *)ctx->args[1], (long)ctx->args[2], &s.family,
 			  addr, &s.port))
 		return 0;
-	s.sk = (__u64)fd_to_sock((int)ctx->args[0], s.family, IPPROTO_UDP,
-				 SOCK_DGRAM);
+	s.sk = (__u64)fd_to_sock((int)ctx->args[0], s.family, IPPROTO_UDP);
 	if (s.sk)
 		tid_stash(&wd_bind_stash, &s);
 	return 0;

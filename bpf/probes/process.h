@@ -96,6 +96,7 @@ int BPF_PROG(wd_proc_exec, struct task_struct *t, pid_t old_pid,
 
 	if (!e)
 		return 0;
+	rule_forget(e->pid); /* a new program: the old verdict no longer holds */
 	filename = BPF_CORE_READ(bprm, filename);
 	if (bpf_probe_read_kernel_str(e->data, WD_PATH_MAX, filename) == WD_PATH_MAX)
 		e->flags |= WD_PF_PATH_TRUNCATED;
@@ -122,6 +123,8 @@ int BPF_PROG(wd_proc_exit, struct task_struct *t)
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
 	e = proc_event(WD_EV_EXIT, t);
+	if (e)
+		rule_forget(e->pid);
 	if (e)
 		proc_submit(e, WD_PROC_EVENT_FIXED);
 	return 0;

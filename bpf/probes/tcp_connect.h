@@ -194,7 +194,7 @@ int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (seen_and_filtered(WD_PROBE_TCP_CONNECT, family, daddr, dport))
 		return 0;
-	sk = fd_to_sock((int)a.fd, family, IPPROTO_TCP, SOCK_STREAM);
+	sk = fd_to_sock((int)a.fd, family, IPPROTO_TCP);
 	if (!sk)
 		return 0;
 	if (ret == -EINPROGRESS)

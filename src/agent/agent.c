@@ -89,9 +89,33 @@ void wd_agent_loader_opts(const struct wd_agent *a, const struct wd_config *c,
 		.listen_udp = c->net_listen.enabled && c->net_listen.listen_udp,
 		.exclude_random_bind = c->net_listen.exclude_random_bind,
 		.udp_session = c->udp_session.enabled,
+		.dns = wd_config_dns_capture(c),
 		.on_record = wd_dispatch_record,
 		.ctx = (void *)&a->dispatch,
 	};
+}
+
+static uint64_t flood_suppressed(void *ctx)
+{
+	struct wd_counters c;
+
+	return wd_loader_counters(ctx, &c) ? 0 : c.flood_suppressed;
+}
+
+/* Rules and flood control talk to the kernel through the loader. */
+static void wd_agent_rule_hooks(struct wd_agent *a)
+{
+	a->dispatch.rules.hooks = (struct wd_rule_hooks){
+		.set_verdict = wd_loader_set_verdict, .del_verdict = wd_loader_del_verdict,
+		.clear_verdicts = wd_loader_clear_verdicts,
+		.kernel_hits = wd_loader_rule_hits, .ctx = &a->loader,
+	};
+	a->dispatch.flood.hooks = (struct wd_flood_hooks){
+		.burst = wd_loader_flood_burst, .marked = wd_loader_flood_marked,
+		.take = wd_loader_flood_take, .suppressed = flood_suppressed,
+		.ctx = &a->loader,
+	};
+	a->dispatch.flood.variant = (uint16_t)a->loader.variant;
 }
 
 static int start_loader(struct wd_agent *a)
@@ -109,6 +133,7 @@ static int start_loader(struct wd_agent *a)
 		wd_privilege_hint(why);
 		return EX_UNAVAILABLE;
 	}
+	wd_agent_rule_hooks(a);
 	return 0;
 }
 
@@ -167,6 +192,16 @@ int wd_agent_start(struct wd_agent *a)
 		       "programs: grant it, or remove udp_session from the config");
 		return EX_NOPERM;
 	}
+	if (a->cfg.dns.enabled && !wd_have_net_admin()) {
+		wd_err("dns needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for its cgroup programs: "
+		       "grant it, or remove dns from the config");
+		return EX_NOPERM;
+	}
+	if (wd_config_dns_capture(&a->cfg) && !wd_have_net_admin()) {
+		wd_warn("agent.dns_names: no CAP_NET_ADMIN for the cgroup programs that "
+			"see DNS answers: connects have no dest_name");
+		a->cfg.dns_names = false;
+	}
 	if (wd_kernel_check(a->opts.btf))
 		return EX_UNAVAILABLE;
 	ret = open_output(a);
@@ -179,6 +214,7 @@ int wd_agent_start(struct wd_agent *a)
 	start_containers(a);
 	/* Attached first, then seeded: no process falls between the two. */
 	seeded = wd_ptable_seed(&a->dispatch.ptable);
+	wd_dispatch_settings(&a->dispatch); /* the kernel's rule verdicts, flood burst */
 	/* libbpf parsed the kernel's BTF (tens of MiB) to load: give it back. */
 	malloc_trim(0);
 	wd_info("ready: variant %s, %d programs attached in %lld ms; %zu processes "
@@ -214,6 +250,12 @@ static void totals(struct wd_agent *a, struct wd_totals *t)
 		.udp_sessions_dropped = d->udp.table.dropped,
 		.udp_evicted = d->udp.evicted, .udp_swept = d->udp.swept,
 		.udp_truncated = d->udp.truncated,
+		.dns_captured = c.dns_captured, .dns_lost = c.dns_lost,
+		.dns_unknown = c.dns_unknown, .dns_answers = d->dns.answers,
+		.dns_malformed = d->dns.malformed, .dns_ignored = d->dns.ignored,
+		.dns_cut = d->dns.cut, .dns_evicted = d->dns.cache.evicted,
+		.rule_dropped = c.rule_dropped, .repeat_suppressed = c.flood_suppressed,
+		.repeat_reported = d->flood.reported, .repeat_uncounted = d->flood.lost,
 		.container_filtered = c.container_filtered,
 	};
 }
@@ -250,6 +292,14 @@ static void log_stats(struct wd_agent *a, const char *when)
 			(unsigned long long)t.udp_close_lost,
 			(unsigned long long)t.udp_evicted, (unsigned long long)t.udp_swept,
 			(unsigned long long)t.udp_truncated);
+	if (wd_config_dns_capture(&a->cfg))
+		wd_info("%s: dns: answers captured %llu, lost %llu, unknown socket %llu, "
+			"parsed %llu, malformed %llu, ignored %llu, cut %llu; names %zu, "
+			"evicted %llu", when, (unsigned long long)t.dns_captured,
+			(unsigned long long)t.dns_lost, (unsigned long long)t.dns_unknown,
+			(unsigned long long)t.dns_answers, (unsigned long long)t.dns_malformed,
+			(unsigned long long)t.dns_ignored, (unsigned long long)t.dns_cut,
+			d->dns.cache.count, (unsigned long long)t.dns_evicted);
 }
 
 /*
@@ -280,6 +330,10 @@ static void account_losses(struct wd_agent *a, const struct wd_totals *t)
 		wd_record_lost(&a->dispatch, t->ring_lost - a->ring_lost_told, "ring_full");
 		a->ring_lost_told = t->ring_lost;
 	}
+	/* with the dns probe, an answer lost is an event lost */
+	if (t->dns_lost > a->dns_lost_told && a->cfg.dns.enabled)
+		wd_record_lost(&a->dispatch, t->dns_lost - a->dns_lost_told, "dns_ring_full");
+	a->dns_lost_told = t->dns_lost;
 	/* (a record about output losses needs an output that works) */
 	if (t->output_lost > a->output_lost_told && wd_sink_healthy(&a->dispatch.sink)) {
 		wd_record_lost(&a->dispatch, t->output_lost - a->output_lost_told, "output");
@@ -431,6 +485,7 @@ void wd_agent_stop(struct wd_agent *a)
 		wd_record_stop(&a->dispatch, a->stop_reason ? a->stop_reason : "error", &t);
 		wd_dispatch_finish(&a->dispatch);
 		log_stats(a, "exit");
+		wd_loader_log_prog_stats(&a->loader);
 	}
 	wd_loader_stop(&a->loader);
 	wd_mounts_undo();

@@ -44,6 +44,7 @@ struct wd_agent {
 	struct wd_totals last;     /* at the last stats record */
 	int64_t last_stats_ns;     /* CLOCK_MONOTONIC of the last stats record */
 	uint64_t ring_lost_told;   /* losses already in lost records */
+	uint64_t dns_lost_told;    /* DNS answers lost, seen (in lost records with dns) */
 	uint64_t output_lost_told;
 	uint64_t table_gaps;       /* process records lost, table entries evicted or refused */
 	int64_t deep_walk_until;   /* CLOCK_MONOTONIC; 0: shallow walks */

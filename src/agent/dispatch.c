@@ -80,6 +80,7 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 {
 	const struct wd_config *cfg = d->cfg;
 	const struct wd_probe_config *nl = &cfg->net_listen;
+	char why[256];
 
 	d->enrich.max_bytes = cfg->max_event_size;
 	/* rsyslog's default message size is 8 KiB; files take any length. */
@@ -87,6 +88,9 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 		d->enrich.max_bytes = d->sink.kind == WD_SINK_SYSLOG ? WD_SYSLOG_MAX_EVENT : 0;
 	d->udp.max_ns = (uint64_t)cfg->udp_session.session_max_duration * 1000000000ull;
 	d->udp.emit_first = cfg->udp_session.emit_on_first_datagram;
+	d->enrich.dns = wd_config_dns_names(cfg) ? &d->dns : NULL;
+	if (cfg->dns.enabled && wd_dns_set_filters(&d->dns, &cfg->dns, why, sizeof(why)))
+		wd_warn("dns: filters not changed: %s", why);
 	if (d->containers.bucket)
 		wd_containers_settings(&d->containers);
 	wd_plugins_settings(&d->plugins, cfg);
@@ -94,6 +98,8 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 		d->next_snapshot_ns = 0;
 	else if (!d->next_snapshot_ns)
 		d->next_snapshot_ns = 1; /* the first one at once */
+	wd_rstate_set(&d->rules, &cfg->rules, &d->ptable);
+	wd_flood_settings(d);
 }
 
 int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
@@ -115,9 +121,15 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 	if (!err)
 		err = wd_users_init(&d->users, passwd);
 	if (!err)
+		err = wd_dns_init(&d->dns, WD_DNS_CACHE_ENTRIES, WD_DNS_CACHE_BYTES);
+	if (!err)
+		err = wd_rstate_init(&d->rules);
+	if (!err)
 		err = wd_containers_init(&d->containers, cfg, proc_root, WD_CONTAINERS_MAX);
+	d->rules.containers = &d->containers;
 	if (err)
 		return err;
+	d->dns.ptable = &d->ptable;
 	d->enrich = (struct wd_enrich){ .ptable = &d->ptable, .users = &d->users,
 					.lineage = &d->lineage, .containers = &d->containers,
 					.plugins = &d->plugins };
@@ -135,6 +147,8 @@ void wd_dispatch_free(struct wd_dispatch *d)
 	if (d->ptable.bucket)
 		wd_ptable_free(&d->ptable);
 	wd_udp_sessions_free(&d->udp);
+	wd_dns_free(&d->dns);
+	wd_rstate_free(&d->rules);
 	wd_containers_free(&d->containers);
 	wd_plugins_free(&d->plugins);
 	wd_snapshot_end(&d->snapshot);
@@ -176,8 +190,29 @@ static void sink_watch(struct wd_dispatch *d)
 	}
 }
 
+bool wd_dispatch_judge(struct wd_dispatch *d, const struct wd_connect_event *e)
+{
+	struct wd_enrich *en = &d->enrich;
+
+	en->rule_tags = NULL;
+	en->nrule_tags = 0;
+	if (!d->cfg->rules.n)
+		return false;
+	wd_lineage_build(en->ptable, e, en->lineage);
+	en->lineage_ready = true;
+	if (wd_rstate_judge(&d->rules, e, en->lineage, en->users)) {
+		en->lineage_ready = false;
+		return true;
+	}
+	en->rule_tags = d->rules.tag_names;
+	en->nrule_tags = d->rules.ntags;
+	return false;
+}
+
 static void write_event(struct wd_dispatch *d, const struct wd_connect_event *e)
 {
+	if (wd_dispatch_judge(d, e))
+		return;
 	wd_buf_reset(&d->line);
 	wd_format_connect(&d->line, e, &d->enrich);
 	wd_dispatch_emit(d, &d->line);
@@ -193,11 +228,40 @@ static void on_socket_record(struct wd_dispatch *d, const struct wd_connect_even
 		write_event(d, e);
 		return;
 	case WD_EV_UDP_DEST:
-		wd_udp_on_dest(&d->udp, e);
+		if (!wd_dispatch_judge(d, e))
+			wd_udp_on_dest(&d->udp, e);
+		d->enrich.lineage_ready = false;
+		d->enrich.nrule_tags = 0;
 		return;
 	default:
 		write_event(d, e);
 	}
+}
+
+/* fork, exec or exit: the process table, then the rules' verdict for the kernel. */
+static void proc_record(struct wd_dispatch *d, const struct wd_proc_event *e, size_t size)
+{
+	/* (its summaries while the table still knows the process) */
+	if (size >= WD_PROC_EVENT_FIXED && e->hdr.type == WD_EV_EXIT)
+		wd_flood_on_exit(d, e->pid, e->start_ns);
+	wd_ptable_apply(&d->ptable, e, size);
+	if (size < WD_PROC_EVENT_FIXED)
+		return;
+	if (e->hdr.type == WD_EV_EXEC)
+		wd_rstate_on_exec(&d->rules, &d->ptable, e->pid, e->start_ns);
+	else if (e->hdr.type == WD_EV_EXIT)
+		wd_rstate_on_exit(&d->rules, e->pid, e->start_ns);
+}
+
+/* A DNS answer (checked): cached; the dns probe's event if it wants one. */
+static void on_dns_record(struct wd_dispatch *d, const struct wd_dns_event *ev)
+{
+	if (wd_dns_on_record(&d->dns, ev) || !d->cfg->dns.enabled ||
+	    !wd_dns_reported(&d->dns))
+		return;
+	wd_buf_reset(&d->line);
+	wd_dns_format(&d->line, &d->dns, ev, &d->enrich);
+	wd_dispatch_emit(d, &d->line);
 }
 
 int wd_dispatch_record(void *ctx, void *data, size_t size)
@@ -213,7 +277,7 @@ int wd_dispatch_record(void *ctx, void *data, size_t size)
 	case WD_EV_FORK:
 	case WD_EV_EXEC:
 	case WD_EV_EXIT:
-		wd_ptable_apply(&d->ptable, data, size);
+		proc_record(d, data, size);
 		return 0;
 	case WD_EV_UDP_CLOSE:
 		if (size >= sizeof(struct wd_udp_close)) {
@@ -221,6 +285,13 @@ int wd_dispatch_record(void *ctx, void *data, size_t size)
 			return 0;
 		}
 		break;
+	case WD_EV_DNS:
+		if (wd_dns_event_check(data, size)) {
+			d->malformed++;
+			return 0;
+		}
+		on_dns_record(d, data);
+		return 0;
 	}
 	if (wd_event_check(data, size)) {
 		d->malformed++;
@@ -243,6 +314,7 @@ void wd_dispatch_tick(struct wd_dispatch *d)
 	if (d->cfg->udp_session.enabled)
 		wd_udp_expire(&d->udp, (uint64_t)wd_clock_ns(CLOCK_BOOTTIME), false);
 	wd_listen_snapshot_tick(d);
+	wd_flood_tick(d, wd_clock_ns(CLOCK_MONOTONIC), false);
 	wd_containers_tick(&d->containers);
 	wd_plugins_tick(&d->plugins);
 	wd_sink_flush(&d->sink);
@@ -251,6 +323,7 @@ void wd_dispatch_tick(struct wd_dispatch *d)
 
 void wd_dispatch_finish(struct wd_dispatch *d)
 {
+	wd_flood_tick(d, 0, true); /* what is counted: summaries now */
 	wd_udp_expire(&d->udp, 0, true); /* open sessions: what they had so far */
 	wd_dispatch_finish_sink(d);
 }

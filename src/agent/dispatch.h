@@ -11,9 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/flood.h"
+#include "agent/rules.h"
 #include "agent/udp_session.h"
 #include "config/config.h"
 #include "config/filter.h"
+#include "dns/dns.h"
 #include "container/container.h"
 #include "output/format.h"
 #include "output/sink.h"
@@ -32,6 +35,10 @@ struct wd_dispatch {
 	struct wd_users users;
 	struct wd_enrich enrich;
 	struct wd_udp_sessions udp;
+	struct wd_dns dns; /* DNS answers: the names behind addresses */
+	struct wd_rule_state rules; /* the config's rules: judge, count (agent/rules.c) */
+	struct wd_flood_state flood; /* repeat_limit summaries (agent/flood.c) */
+	struct wd_connect_event flood_ev; /* scratch record of a summary */
 	struct wd_containers containers;
 	struct wd_plugins plugins;
 	int64_t next_snapshot_ns; /* CLOCK_MONOTONIC; 0: net_listen snapshots off */
@@ -82,6 +89,13 @@ void wd_dispatch_tick(struct wd_dispatch *d);
 void wd_dispatch_finish(struct wd_dispatch *d);
 /* Deliver what the sink holds, for up to 2 s; count the rest as lost. */
 void wd_dispatch_finish_sink(struct wd_dispatch *d);
+
+/*
+ * The rules' verdict on a connect-shaped record: true when a drop rule
+ * matches (counted; not to be written). Builds the event's lineage, which
+ * wd_format_connect() then uses.
+ */
+bool wd_dispatch_judge(struct wd_dispatch *d, const struct wd_connect_event *e);
 
 /* net_listen (net_listen.c): a snapshot of the listeners now, if one is due. */
 void wd_listen_snapshot_tick(struct wd_dispatch *d);

@@ -83,6 +83,24 @@ static void write_metrics(FILE *f, const struct wd_totals *t,
 	metric(f, "udp_destinations_truncated_total", "counter",
 	       "udp_session: destinations left out of records (size bounds).",
 	       t->udp_truncated);
+	metric(f, "dns_answers_total", "counter",
+	       "dns: answers parsed (their addresses named).", t->dns_answers);
+	metric(f, "dns_lost_total", "counter",
+	       "dns: answers lost (ring buffer full).", t->dns_lost);
+	metric(f, "dns_malformed_total", "counter",
+	       "dns: answers that broke a bound, ignored.", t->dns_malformed);
+	metric(f, "rule_dropped_kernel_total", "counter",
+	       "Connects and listens dropped in the kernel by a rule's verdict.",
+	       t->rule_dropped);
+	metric(f, "repeat_suppressed_total", "counter",
+	       "Connects over repeat_limit's burst, counted in the kernel.",
+	       t->repeat_suppressed);
+	metric(f, "repeat_reported_total", "counter",
+	       "Suppressed connects reported in summaries (repeat_count).",
+	       t->repeat_reported);
+	metric(f, "repeat_uncounted_total", "counter",
+	       "Suppressed connects no summary could report (lost records).",
+	       t->repeat_uncounted);
 	metric(f, "process_table_entries", "gauge", "Processes in the process table.",
 	       table->count);
 	metric(f, "process_table_bytes", "gauge",

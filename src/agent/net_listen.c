@@ -39,6 +39,8 @@ static void on_listener(void *ctx, const struct wd_listener *l)
 	e->uid = e->tree[0].uid;
 	memcpy(e->tree[0].comm, st.comm, strnlen(st.comm, WD_COMM_LEN));
 	memcpy(e->comm, e->tree[0].comm, WD_COMM_LEN);
+	if (wd_dispatch_judge(d, e))
+		return;
 	d->enrich.snapshot = true;
 	wd_buf_reset(&d->line);
 	wd_format_connect(&d->line, e, &d->enrich);

@@ -88,6 +88,18 @@ static void put_totals(struct wd_buf *b, const char *key, const struct wd_totals
 	wd_json_u64(b, "udp_evicted", t->udp_evicted - z->udp_evicted);
 	wd_json_u64(b, "udp_swept", t->udp_swept - z->udp_swept);
 	wd_json_u64(b, "udp_destinations_truncated", t->udp_truncated - z->udp_truncated);
+	wd_json_u64(b, "dns_captured", t->dns_captured - z->dns_captured);
+	wd_json_u64(b, "dns_lost", t->dns_lost - z->dns_lost);
+	wd_json_u64(b, "dns_unknown_socket", t->dns_unknown - z->dns_unknown);
+	wd_json_u64(b, "dns_answers", t->dns_answers - z->dns_answers);
+	wd_json_u64(b, "dns_malformed", t->dns_malformed - z->dns_malformed);
+	wd_json_u64(b, "dns_ignored", t->dns_ignored - z->dns_ignored);
+	wd_json_u64(b, "dns_cut", t->dns_cut - z->dns_cut);
+	wd_json_u64(b, "dns_names_evicted", t->dns_evicted - z->dns_evicted);
+	wd_json_u64(b, "rule_dropped_kernel", t->rule_dropped - z->rule_dropped);
+	wd_json_u64(b, "repeat_suppressed", t->repeat_suppressed - z->repeat_suppressed);
+	wd_json_u64(b, "repeat_reported", t->repeat_reported - z->repeat_reported);
+	wd_json_u64(b, "repeat_uncounted", t->repeat_uncounted - z->repeat_uncounted);
 	wd_json_u64(b, "container_filtered", t->container_filtered - z->container_filtered);
 	wd_buf_putc(b, '}');
 }
@@ -107,6 +119,8 @@ void wd_record_stats(struct wd_dispatch *d, const struct wd_totals *now,
 	wd_json_u64(b, "process_table_trimmed", d->ptable.trimmed);
 	wd_json_u64(b, "proc_reads_skipped", d->ptable.proc_skipped);
 	wd_json_u64(b, "udp_sessions", d->udp.table.count);
+	wd_json_u64(b, "dns_names", d->dns.cache.count);
+	wd_rstate_put_stats(&d->rules, b);
 	finish(d, b);
 }
 
@@ -152,5 +166,6 @@ void wd_record_stop(struct wd_dispatch *d, const char *reason, const struct wd_t
 
 	put_str(b, "reason", reason);
 	put_totals(b, "total", t, NULL);
+	wd_rstate_put_stats(&d->rules, b);
 	finish(d, b);
 }

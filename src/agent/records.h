@@ -33,6 +33,20 @@ struct wd_totals {
 	uint64_t udp_evicted;    /* destinations reported without counts (LRU) */
 	uint64_t udp_swept;      /* kernel destinations no session knew, deleted */
 	uint64_t udp_truncated;  /* destinations left out of records */
+	/* DNS answers (README: dest_name) */
+	uint64_t dns_captured;  /* answers the kernel put in the ring */
+	uint64_t dns_lost;      /* answers lost: the ring buffer was full */
+	uint64_t dns_unknown;   /* answers to sockets no query was seen from */
+	uint64_t dns_answers;   /* answers parsed, addresses cached */
+	uint64_t dns_malformed; /* answers that broke a bound: ignored */
+	uint64_t dns_ignored;   /* messages of no interest (not A/AAAA answers) */
+	uint64_t dns_cut;       /* answers longer than the capture (or TC) */
+	uint64_t dns_evicted;   /* names dropped before their TTL (cache bounds) */
+	/* rules and flood control (README: Rules) */
+	uint64_t rule_dropped;      /* by a rule's verdict in the kernel */
+	uint64_t repeat_suppressed; /* over repeat_limit, counted in the kernel */
+	uint64_t repeat_reported;   /* of those, in summaries' repeat_count */
+	uint64_t repeat_uncounted;  /* of those, given back by no key (lost records) */
 	uint64_t container_filtered; /* of filtered: by container_labels */
 };
 

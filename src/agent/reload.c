@@ -50,9 +50,9 @@ int wd_agent_prepare(const struct wd_agent_opts *o, struct wd_config *cfg,
 	if (err)
 		return err;
 	if (!cfg->tcp_connect.enabled && !cfg->net_listen.enabled &&
-	    !cfg->udp_session.enabled) {
+	    !cfg->udp_session.enabled && !cfg->dns.enabled) {
 		snprintf(why, len, "%s: no probe is configured (add tcp_connect, "
-			 "net_listen or udp_session)", cfg->source);
+			 "net_listen, udp_session or dns)", cfg->source);
 		return -EINVAL;
 	}
 	err = wd_filter_compile(cfg, f, what, sizeof(what));
@@ -92,6 +92,8 @@ static bool same_probes(const struct wd_config *o, const struct wd_config *n)
 	return o->tcp_connect.enabled == n->tcp_connect.enabled &&
 	       o->net_listen.enabled == n->net_listen.enabled &&
 	       o->udp_session.enabled == n->udp_session.enabled &&
+	       o->dns.enabled == n->dns.enabled &&
+	       wd_config_dns_capture(o) == wd_config_dns_capture(n) &&
 	       o->net_listen.listen_tcp == n->net_listen.listen_tcp &&
 	       o->net_listen.listen_udp == n->net_listen.listen_udp;
 }
@@ -103,6 +105,24 @@ static bool same_output(const struct wd_config *o, const struct wd_config *n)
 	       !strcmp(o->syslog_ident, n->syslog_ident) &&
 	       same_str(o->syslog_socket, n->syslog_socket) &&
 	       o->output_buffer_bytes == n->output_buffer_bytes;
+}
+
+/* The dns probe's filters (userland's: not in the kernel's maps). */
+static bool same_dns_filters(const struct wd_probe_config *a,
+			     const struct wd_probe_config *b)
+{
+	if (a->nfilters != b->nfilters)
+		return false;
+	for (size_t i = 0; i < a->nfilters; i++) {
+		const struct wd_net_filter *x = &a->filters[i], *y = &b->filters[i];
+
+		if (x->family != y->family || x->prefixlen != y->prefixlen ||
+		    x->mode != y->mode || memcmp(x->addr, y->addr, 16) ||
+		    x->ports.n != y->ports.n ||
+		    (x->ports.n && memcmp(x->ports.v, y->ports.v, x->ports.n * sizeof(*x->ports.v))))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -128,12 +148,18 @@ static void diff(const struct wd_config *o, struct wd_config *n,
 		add(changed, "metrics_file");
 	if (o->watch_config != n->watch_config)
 		add(changed, "watch_config");
+	if (!wd_rules_same(&o->rules, &n->rules))
+		add(changed, "rules");
+	if (o->repeat_window != n->repeat_window || o->repeat_burst != n->repeat_burst)
+		add(changed, "repeat_limit");
 	if (o->udp_session.session_max_duration != n->udp_session.session_max_duration ||
 	    o->udp_session.emit_on_first_datagram != n->udp_session.emit_on_first_datagram)
 		add(changed, "udp_session");
 	if (o->net_listen.snapshot_periodicity != n->net_listen.snapshot_periodicity ||
 	    o->net_listen.same_namespace_only != n->net_listen.same_namespace_only)
 		add(changed, "net_listen");
+	if (o->dns.enabled && n->dns.enabled && !same_dns_filters(&o->dns, &n->dns))
+		add(changed, "dns");
 	if (o->ring_buffer_bytes != n->ring_buffer_bytes)
 		add(pending, "ring_buffer_size");
 	if (o->variant != n->variant)

@@ -4,6 +4,7 @@
 
 #include "output/format.h"
 #include "agent/udp_session.h"
+#include "dns/dns.h"
 #include "util/clock.h"
 #include "util/hash.h"
 
@@ -12,8 +13,17 @@ void wd_udp_init(struct wd_udp_table *t, size_t max)
 	*t = (struct wd_udp_table){ .max = max };
 }
 
+/* The destinations' names (their JSON members) go with them. */
+static void dests_clear(struct wd_udp_session *s)
+{
+	for (size_t i = 0; i < s->ndests; i++)
+		free(s->dests[i].name);
+	s->ndests = 0;
+}
+
 static void session_free(struct wd_udp_session *s)
 {
+	dests_clear(s);
 	free(s->common);
 	free(s->dests);
 	free(s);
@@ -116,6 +126,8 @@ struct wd_udp_session *wd_udp_add(struct wd_udp_table *t, uint64_t cookie,
 	d->family = (uint16_t)family;
 	d->port = port;
 	memcpy(d->addr, addr, sizeof(d->addr));
+	d->name = NULL;
+	d->name_len = 0;
 	return s;
 }
 
@@ -136,6 +148,11 @@ static void put_dest(struct wd_buf *b, const struct wd_udp_session *s,
 		wd_buf_putc(b, ',');
 	wd_format_udp_dest(b, d->family, d->addr, d->port,
 			   (double)(v.last_ns - v.first_ns) / 1e9, v.count);
+	if (d->name && !b->oom) { /* inside the destination's object */
+		b->len--;
+		wd_buf_put(b, d->name, d->name_len);
+		wd_buf_putc(b, '}');
+	}
 }
 
 void wd_udp_format(struct wd_buf *b, struct wd_udp_session *s, struct wd_udp_fmt *f)
@@ -172,7 +189,7 @@ void wd_udp_format(struct wd_buf *b, struct wd_udp_session *s, struct wd_udp_fmt
 	} else {
 		wd_buf_puts(b, ",\"session_start\":");
 		wd_format_time(b, (int64_t)s->start_ns + f->boot_to_real_ns);
-		s->ndests = 0; /* the kernel forgot them too: a new session follows */
+		dests_clear(s); /* the kernel forgot them too: a new session follows */
 		s->untracked = 0;
 	}
 	wd_buf_putc(b, '}');
@@ -233,6 +250,18 @@ static size_t common_budget(const struct wd_enrich *en)
 		en->max_bytes - WD_UDP_RESERVE_BYTES : en->max_bytes / 2;
 }
 
+/* The name behind a new destination, if the DNS cache knows it (kept as JSON). */
+static void name_dest(struct wd_udp_sessions *u, struct wd_udp_dest *d,
+		      const struct wd_connect_event *e)
+{
+	wd_buf_reset(&u->line);
+	wd_dns_put_dest_name(&u->line, u->enrich->dns, e);
+	if (!u->line.len || u->line.oom || !(d->name = malloc(u->line.len)))
+		return;
+	memcpy(d->name, u->line.p, u->line.len);
+	d->name_len = u->line.len;
+}
+
 void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e)
 {
 	struct wd_udp_session *s = wd_udp_find(&u->table, e->cookie);
@@ -249,6 +278,8 @@ void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e)
 	s = wd_udp_add(&u->table, e->cookie, e->hdr.ts_ns,
 		       u->common.p ? u->common.p : "", u->common.len, e->family,
 		       e->daddr, e->dport);
+	if (s && s->ndests > before)
+		name_dest(u, &s->dests[s->ndests - 1], e);
 	if (s && s->ndests > before && u->emit_first)
 		session_emit(u, s, "", true);
 }

@@ -22,6 +22,8 @@ struct wd_udp_dest {
 	uint16_t family;
 	uint16_t port;
 	uint8_t addr[16];
+	char *name; /* ,"dest_name":..,"dest_name_by":.. (name_len bytes), or NULL */
+	size_t name_len;
 };
 
 /* Destinations a session keeps; beyond, they are counted (untracked). */

@@ -25,6 +25,8 @@ struct wd_port_list {
 	size_t n;
 };
 
+#include "config/rules.h"
+
 /* One entry of a probe's `filters` (pidtree-bcc schema, plus CIDR/IPv6). */
 struct wd_net_filter {
 	char *name;        /* subnet_name, may be NULL */
@@ -89,12 +91,17 @@ struct wd_config {
 	uint64_t output_buffer_bytes; /* the sink's spool while it fails; 0: none */
 	bool watch_config;            /* reload when a config file changes */
 	char *metrics_file;           /* node_exporter textfile, or NULL */
+	bool dns_names;               /* dest_name on connects (DNS answers captured) */
 	uint32_t container_labels_max; /* labels in an event's container object */
 	char **container_bundle_dirs; /* OCI bundle roots; NULL: the defaults */
 	size_t ncontainer_bundle_dirs;
 	struct wd_probe_config tcp_connect;
 	struct wd_probe_config net_listen;
 	struct wd_probe_config udp_session;
+	struct wd_probe_config dns; /* one event per DNS answer (filters only) */
+	struct wd_rules rules;        /* the top-level `rules` list */
+	uint32_t repeat_window;       /* agent.repeat_limit.window, s; 0: off */
+	uint32_t repeat_burst;        /* agent.repeat_limit.burst */
 };
 
 /* The configuration compiled into the binary (conf/whodunit.yaml). */
@@ -103,6 +110,18 @@ extern const size_t wd_default_config_len;
 
 /* Every default (a configuration without keys). */
 void wd_config_init(struct wd_config *cfg);
+/* Connects and UDP destinations are named (agent.dns_names). */
+static inline bool wd_config_dns_names(const struct wd_config *cfg)
+{
+	return cfg->dns_names && (cfg->tcp_connect.enabled || cfg->udp_session.enabled);
+}
+
+/* DNS answers are captured: for dest_name, or for the dns probe. */
+static inline bool wd_config_dns_capture(const struct wd_config *cfg)
+{
+	return wd_config_dns_names(cfg) || cfg->dns.enabled;
+}
+
 /* The sink spec in force: agent.output, or "syslog". */
 const char *wd_config_output(const struct wd_config *cfg);
 void wd_config_free(struct wd_config *cfg);

@@ -80,7 +80,10 @@ static void print_agent(const struct wd_config *cfg, FILE *f)
 	fprintf(f, "agent.output_buffer: %llu\n",
 		(unsigned long long)cfg->output_buffer_bytes);
 	fprintf(f, "agent.watch_config: %s\n", cfg->watch_config ? "true" : "false");
+	fprintf(f, "agent.dns_names: %s\n", cfg->dns_names ? "true" : "false");
 	fprintf(f, "agent.metrics_file: %s\n", cfg->metrics_file ? cfg->metrics_file : "none");
+	fprintf(f, "agent.repeat_limit: window %u s, burst %u%s\n", cfg->repeat_window,
+		cfg->repeat_burst, cfg->repeat_window ? "" : " (off)");
 	wd_print_agent_containers(f, cfg);
 }
 
@@ -119,4 +122,11 @@ void wd_config_print(const struct wd_config *cfg, FILE *f)
 	print_probe(f, "tcp_connect", &cfg->tcp_connect);
 	print_net_listen(&cfg->net_listen, f);
 	print_udp_session(&cfg->udp_session, f);
+	fprintf(f, "dns: %s\n", cfg->dns.enabled ? "enabled" : "disabled");
+	if (cfg->dns.enabled)
+		fprintf(f, "dns.filters: %zu (on the answers' addresses, in userland)\n",
+			cfg->dns.nfilters);
+	for (size_t i = 0; cfg->dns.enabled && i < cfg->dns.nfilters; i++)
+		print_filter(f, &cfg->dns.filters[i]);
+	wd_rules_print(&cfg->rules, f, true);
 }

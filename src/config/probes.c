@@ -354,6 +354,12 @@ static const struct wd_rd_key udp_session_keys[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* dns: filters match the answer's addresses (with port 53); no port lists. */
+static const struct wd_rd_key dns_keys[] = {
+	{ "filters", NULL, filter_list },
+	{ NULL, NULL, NULL },
+};
+
 static int probe_pair(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
 	struct probe_arg *pa = arg;
@@ -399,6 +405,13 @@ int wd_schema_udp_session(struct wd_reader *r, yaml_node_t *n, void *cfg)
 {
 	struct probe_arg pa = { &((struct wd_config *)cfg)->udp_session, "udp_session",
 				udp_session_keys };
+
+	return probe_section(r, n, &pa);
+}
+
+int wd_schema_dns(struct wd_reader *r, yaml_node_t *n, void *cfg)
+{
+	struct probe_arg pa = { &((struct wd_config *)cfg)->dns, "dns", dns_keys };
 
 	return probe_section(r, n, &pa);
 }

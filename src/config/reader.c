@@ -561,3 +561,9 @@ int wd_rd_get_ports(struct wd_reader *r, yaml_node_t *v, const char *key,
 
 	return wd_rd_include(r, v, port_list, &pa);
 }
+
+int wd_rd_get_port(struct wd_reader *r, yaml_node_t *n, const char *key,
+		   struct wd_port_range *out)
+{
+	return parse_port(r, n, key, out);
+}

@@ -119,5 +119,8 @@ int wd_rd_get_u32(struct wd_reader *r, yaml_node_t *v, uint32_t lo, uint32_t hi,
 /* A list of ports and "lo-hi" ranges (or an !include of one); replaces *l. */
 int wd_rd_get_ports(struct wd_reader *r, yaml_node_t *v, const char *key,
 		    struct wd_port_list *l);
+/* One port or "lo-hi" range (a scalar). */
+int wd_rd_get_port(struct wd_reader *r, yaml_node_t *n, const char *key,
+		   struct wd_port_range *out);
 
 #endif

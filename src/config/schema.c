@@ -31,6 +31,9 @@ static const struct wd_config defaults = {
 	.container_labels_max = 16,
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
+	.dns_names = true,
+	.repeat_window = 60, /* flood control: burst events per key and window */
+	.repeat_burst = 100,
 };
 
 void wd_config_init(struct wd_config *cfg)
@@ -182,6 +185,12 @@ static int agent_watch(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	return wd_rd_get_bool(r, v, wd_rd_scalar(k), &AGENT_CFG(arg)->watch_config);
 }
 
+static int agent_dns_names(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
+			   void *arg)
+{
+	return wd_rd_get_bool(r, v, wd_rd_scalar(k), &AGENT_CFG(arg)->dns_names);
+}
+
 static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
 	const char *s = NULL;
@@ -193,6 +202,28 @@ static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, vo
 	if (s[0] != '/' || strlen(s) >= 4000)
 		return wd_rd_fail(r, v, "metrics_file must be an absolute path");
 	return wd_set_str(&AGENT_CFG(arg)->metrics_file, s);
+}
+
+static int repeat_pair(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	static const char *const known[] = { "window", "burst", NULL };
+	struct wd_config *cfg = arg;
+	const char *key = wd_rd_scalar(k);
+
+	if (!strcmp(key, "window"))
+		return wd_rd_get_u32(r, v, 0, 86400, "repeat_limit.window must be 0 (off) to "
+				     "86400 seconds", &cfg->repeat_window);
+	if (!strcmp(key, "burst"))
+		return wd_rd_get_u32(r, v, 1, 1000000, "repeat_limit.burst must be 1 to "
+				     "1000000 events", &cfg->repeat_burst);
+	return wd_rd_unknown_key(r, k, "agent.repeat_limit", known);
+}
+
+/* repeat_limit: {window: S, burst: N}: flood control (rules/flood.c). */
+static int agent_repeat(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	(void)k;
+	return wd_rd_each_pair(r, v, "agent.repeat_limit", repeat_pair, AGENT_CFG(arg));
 }
 
 static int agent_containers(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -240,6 +271,8 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "watch_config", agent_watch, NULL },
 	{ "metrics_file", agent_metrics, NULL },
 	{ "process_cache_bytes", agent_cache_bytes, NULL },
+	{ "dns_names", agent_dns_names, NULL },
+	{ "repeat_limit", agent_repeat, NULL },
 	{ "container_labels_max", agent_containers, NULL },
 	{ "container_bundle_dirs", agent_containers, NULL },
 	{ NULL, NULL, NULL },
@@ -265,7 +298,9 @@ static const struct wd_rd_key top_keys[] = {
 	{ "tcp_connect", NULL, wd_schema_tcp_connect },
 	{ "udp_session", NULL, wd_schema_udp_session },
 	{ "net_listen", NULL, wd_schema_net_listen },
+	{ "dns", NULL, wd_schema_dns },
 	{ "agent", NULL, agent_section },
+	{ "rules", NULL, wd_schema_rules },
 	{ NULL, NULL, NULL },
 };
 
@@ -307,6 +342,8 @@ void wd_config_free(struct wd_config *cfg)
 	probe_config_free(&cfg->tcp_connect);
 	probe_config_free(&cfg->net_listen);
 	probe_config_free(&cfg->udp_session);
+	probe_config_free(&cfg->dns);
+	wd_rules_free(&cfg->rules);
 	wd_schema_containers_free(cfg);
 	free(cfg->source);
 	free(cfg->output);

@@ -11,6 +11,9 @@
 int wd_schema_tcp_connect(struct wd_reader *r, yaml_node_t *n, void *cfg);
 int wd_schema_net_listen(struct wd_reader *r, yaml_node_t *n, void *cfg);
 int wd_schema_udp_session(struct wd_reader *r, yaml_node_t *n, void *cfg);
+int wd_schema_dns(struct wd_reader *r, yaml_node_t *n, void *cfg);
+/* The top-level `rules` list (config/rules.c). */
+int wd_schema_rules(struct wd_reader *r, yaml_node_t *n, void *cfg);
 /* A probe's plugins (plugins.c). */
 int wd_schema_plugins(struct wd_reader *r, yaml_node_t *n, struct wd_probe_config *pc,
 		      const char *probe);

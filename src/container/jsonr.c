@@ -7,7 +7,7 @@
 #include "container/jsonr.h"
 
 struct pstate {
-	struct wd_jr *j;
+	struct wd_cj *j;
 	size_t i;
 };
 
@@ -24,8 +24,8 @@ static void skip_ws(struct pstate *p)
 
 static int new_tok(struct pstate *p, uint8_t type, size_t start)
 {
-	struct wd_jr *j = p->j;
-	struct wd_jr_tok *t;
+	struct wd_cj *j = p->j;
+	struct wd_cj_tok *t;
 
 	if (j->nt >= j->max)
 		return -E2BIG;
@@ -40,7 +40,7 @@ static int new_tok(struct pstate *p, uint8_t type, size_t start)
 		j->t = t;
 		j->cap = cap;
 	}
-	j->t[j->nt] = (struct wd_jr_tok){ .type = type, .start = (uint32_t)start };
+	j->t[j->nt] = (struct wd_cj_tok){ .type = type, .start = (uint32_t)start };
 	return (int)j->nt++;
 }
 
@@ -125,7 +125,7 @@ static int parse_string(struct pstate *p)
 {
 	const char *s = p->j->s;
 	size_t n = p->j->len, i = p->i + 1;
-	int t = new_tok(p, WD_JR_STR, i);
+	int t = new_tok(p, WD_CJ_STR, i);
 
 	if (t < 0)
 		return t;
@@ -161,7 +161,7 @@ static int parse_number(struct pstate *p)
 {
 	const char *s = p->j->s;
 	size_t n = p->j->len, i = p->i, d;
-	int t = new_tok(p, WD_JR_NUM, i);
+	int t = new_tok(p, WD_CJ_NUM, i);
 
 	if (t < 0)
 		return t;
@@ -213,12 +213,12 @@ static int parse_value(struct pstate *p, int depth);
 /* An object or array at p->i. */
 static int parse_container(struct pstate *p, int depth, bool obj)
 {
-	int t = new_tok(p, obj ? WD_JR_OBJ : WD_JR_ARR, p->i), err;
+	int t = new_tok(p, obj ? WD_CJ_OBJ : WD_CJ_ARR, p->i), err;
 	char close = obj ? '}' : ']';
 
 	if (t < 0)
 		return t;
-	if (depth >= WD_JR_DEPTH)
+	if (depth >= WD_CJ_DEPTH)
 		return -E2BIG;
 	p->i++;
 	skip_ws(p);
@@ -271,11 +271,11 @@ static int parse_value(struct pstate *p, int depth)
 	case '"':
 		return parse_string(p);
 	case 't':
-		return parse_word(p, "true", WD_JR_TRUE);
+		return parse_word(p, "true", WD_CJ_TRUE);
 	case 'f':
-		return parse_word(p, "false", WD_JR_FALSE);
+		return parse_word(p, "false", WD_CJ_FALSE);
 	case 'n':
-		return parse_word(p, "null", WD_JR_NULL);
+		return parse_word(p, "null", WD_CJ_NULL);
 	default:
 		if (c == '-' || (c >= '0' && c <= '9'))
 			return parse_number(p);
@@ -283,26 +283,26 @@ static int parse_value(struct pstate *p, int depth)
 	}
 }
 
-int wd_jr_parse(struct wd_jr *j, const char *s, size_t len, size_t max_tokens,
+int wd_cj_parse(struct wd_cj *j, const char *s, size_t len, size_t max_tokens,
 		unsigned int flags)
 {
 	struct pstate p = { .j = j };
 	int err;
 
-	*j = (struct wd_jr){ .s = s, .len = len, .max = max_tokens };
+	*j = (struct wd_cj){ .s = s, .len = len, .max = max_tokens };
 	if (len > UINT32_MAX - 1)
 		return -E2BIG;
 	err = parse_value(&p, 0);
 	if (err)
 		return err;
 	j->end = p.i;
-	if (flags & WD_JR_PREFIX)
+	if (flags & WD_CJ_PREFIX)
 		return 0;
 	skip_ws(&p);
 	return p.i == len ? 0 : -EINVAL;
 }
 
-void wd_jr_free(struct wd_jr *j)
+void wd_cj_free(struct wd_cj *j)
 {
 	free(j->t);
 	j->t = NULL;
@@ -347,15 +347,15 @@ static unsigned long unescape_u(const char *s, size_t *i)
 	return cp;
 }
 
-char *wd_jr_strdup(const struct wd_jr *j, int tok)
+char *wd_cj_strdup(const struct wd_cj *j, int tok)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const struct wd_jr_tok *t;
+	const struct wd_cj_tok *t;
 	const char *s;
 	size_t i = 0, o = 0;
 	char *d;
 
-	if (tok < 0 || (size_t)tok >= j->nt || j->t[tok].type != WD_JR_STR)
+	if (tok < 0 || (size_t)tok >= j->nt || j->t[tok].type != WD_CJ_STR)
 		return NULL;
 	t = &j->t[tok];
 	s = j->s + t->start;
@@ -382,43 +382,43 @@ char *wd_jr_strdup(const struct wd_jr *j, int tok)
 	return d;
 }
 
-bool wd_jr_streq(const struct wd_jr *j, int tok, const char *str)
+bool wd_cj_streq(const struct wd_cj *j, int tok, const char *str)
 {
-	const struct wd_jr_tok *t;
+	const struct wd_cj_tok *t;
 	char *u;
 	bool eq;
 
-	if (tok < 0 || (size_t)tok >= j->nt || j->t[tok].type != WD_JR_STR)
+	if (tok < 0 || (size_t)tok >= j->nt || j->t[tok].type != WD_CJ_STR)
 		return false;
 	t = &j->t[tok];
 	if (!memchr(j->s + t->start, '\\', t->len)) /* the common case: no copy */
 		return strlen(str) == t->len && !memcmp(j->s + t->start, str, t->len);
-	u = wd_jr_strdup(j, tok);
+	u = wd_cj_strdup(j, tok);
 	eq = u && !strcmp(u, str);
 	free(u);
 	return eq;
 }
 
-int wd_jr_get(const struct wd_jr *j, int obj, const char *key)
+int wd_cj_get(const struct wd_cj *j, int obj, const char *key)
 {
 	uint32_t k;
 
-	if (obj < 0 || (size_t)obj >= j->nt || j->t[obj].type != WD_JR_OBJ)
+	if (obj < 0 || (size_t)obj >= j->nt || j->t[obj].type != WD_CJ_OBJ)
 		return -1;
 	k = (uint32_t)obj + 1;
 	for (uint32_t m = 0; m < j->t[obj].n; m++) {
 		uint32_t v = k + 1;
 
-		if (wd_jr_streq(j, (int)k, key))
+		if (wd_cj_streq(j, (int)k, key))
 			return (int)v;
 		k = j->t[v].next;
 	}
 	return -1;
 }
 
-int wd_jr_path(const struct wd_jr *j, int obj, const char *const *keys)
+int wd_cj_path(const struct wd_cj *j, int obj, const char *const *keys)
 {
 	for (; *keys && obj >= 0; keys++)
-		obj = wd_jr_get(j, obj, *keys);
+		obj = wd_cj_get(j, obj, *keys);
 	return obj;
 }

@@ -61,7 +61,7 @@ struct prog_ref {
 	bool cgroup; /* attached to the cgroup v2 root, not by its section */
 };
 
-#define WD_NPROGS 17
+#define WD_NPROGS 22
 #define PROG(name, w, cg) { s->progs.name, &s->links.name, (w), (cg) }
 
 /* Every program, with what the configured probes and the variant want. */
@@ -90,6 +90,11 @@ static void program_table(struct whodunit_bpf *s, enum wd_variant v,
 		PROG(wd_udp_connect4, o->udp_session, true),
 		PROG(wd_udp_connect6, o->udp_session, true),
 		PROG(wd_udp_release, o->udp_session, true),
+		PROG(wd_dns_sendmsg4, o->dns, true),
+		PROG(wd_dns_sendmsg6, o->dns, true),
+		PROG(wd_dns_connect4, o->dns, true),
+		PROG(wd_dns_connect6, o->dns, true),
+		PROG(wd_dns_ingress, o->dns, true),
 	};
 
 	memcpy(t, all, sizeof(all));
@@ -105,6 +110,7 @@ static int shrink_unused_maps(struct whodunit_bpf *s, enum wd_variant v,
 	} maps[] = {
 		{ s->maps.wd_udp_dests, o->udp_session },
 		{ s->maps.wd_udp_socks, o->udp_session },
+		{ s->maps.wd_dns_socks, o->dns },
 		{ s->maps.wd_kprobe_args, o->tcp_connect && v == WD_VARIANT_KPROBE },
 		{ s->maps.wd_bind_stash, o->listen_udp },
 	};
@@ -163,8 +169,8 @@ static int attach(struct wd_loader *l, const struct prog_ref *t, char *why,
 		if (t[i].cgroup && l->cgroup_fd < 0 &&
 		    (l->cgroup_fd = wd_cgroup2_root()) < 0) {
 			err = l->cgroup_fd;
-			snprintf(why, whylen, "udp_session: no cgroup v2 root: %s",
-				 strerror(-err));
+			snprintf(why, whylen, "%s: no cgroup v2 root: %s",
+				 bpf_program__name(t[i].prog), strerror(-err));
 			return err;
 		}
 		*t[i].link = t[i].cgroup ?
@@ -279,8 +285,15 @@ static int try_variant(struct wd_loader *l, const struct variant *v,
 	int err;
 
 	/* Rule a variant out cheaply before a full load (~50 ms of BTF parsing). */
-	if (o->tcp_connect && v->usable && (err = v->usable(why, whylen)))
-		return err;
+	if (o->tcp_connect && v->usable) {
+		int64_t t0 = wd_clock_ns(CLOCK_MONOTONIC);
+
+		err = v->usable(why, whylen);
+		wd_debug("variant %s: checked in %.1f ms", wd_variant_name(v->id),
+			 (double)(wd_clock_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+		if (err)
+			return err;
+	}
 	l->variant = v->id;
 	err = load(l, o, t, why, whylen);
 	/* Filters are in place before the first event can fire. */
@@ -308,15 +321,14 @@ static void add_reason(char *reasons, size_t size, size_t *len, const char *one)
 		*len = size - 1;
 }
 
-int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
-		    char *why, size_t whylen)
+/* The first variant that loads and attaches; why lists each one's failure. */
+static int start_variants(struct wd_loader *l, const struct wd_loader_opts *o,
+			  char *why, size_t whylen)
 {
 	char reasons[1024] = "", one[256];
 	size_t len = 0;
 	int err = -ENOENT;
 
-	wd_loader_init(l);
-	libbpf_set_print(libbpf_print);
 	for (size_t i = 0; i < NVARIANTS; i++) {
 		const struct variant *v = &variants[i];
 
@@ -331,10 +343,34 @@ int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
 		wd_debug("variant %s", one);
 		add_reason(reasons, sizeof(reasons), &len, one);
 	}
-	if (err) {
+	if (err)
 		snprintf(why, whylen, "%s", reasons);
-		return err;
+	return err;
+}
+
+int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
+		    char *why, size_t whylen)
+{
+	struct wd_loader_opts nodns = *o;
+	int err;
+
+	wd_loader_init(l);
+	libbpf_set_print(libbpf_print);
+	err = start_variants(l, o, why, whylen);
+	/* DNS capture is an addition: a kernel that refuses it keeps the rest. */
+	if (err && o->dns && (o->tcp_connect || o->listen_tcp || o->listen_udp ||
+			      o->udp_session)) {
+		nodns.dns = false;
+		wd_loader_init(l);
+		if (!start_variants(l, &nodns, why, whylen)) {
+			wd_warn("dns: not loaded, so no dest_name and no dns events "
+				"(with it: %s)", why);
+			err = 0;
+			l->dns_off = true;
+		}
 	}
+	if (err)
+		return err;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.wd_events), o->on_record,
 				 o->ctx, NULL);
 	if (!l->rb) {
@@ -421,10 +457,35 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 		sum->proc_dropped += v[i].proc_dropped;
 		sum->udp_map_full += v[i].udp_map_full;
 		sum->udp_close_lost += v[i].udp_close_lost;
+		sum->dns_captured += v[i].dns_captured;
+		sum->dns_lost += v[i].dns_lost;
+		sum->dns_unknown += v[i].dns_unknown;
+		sum->rule_dropped += v[i].rule_dropped;
+		sum->flood_suppressed += v[i].flood_suppressed;
 		sum->container_filtered += v[i].container_filtered;
 	}
 	free(v);
 	return err;
+}
+
+void wd_loader_log_prog_stats(const struct wd_loader *l)
+{
+	struct bpf_program *p;
+
+	if (!l->skel)
+		return;
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || !info.run_cnt ||
+		    !info.run_time_ns)
+			continue;
+		wd_info("program %s: %llu runs, %.1f ns per run (kernel.bpf_stats_enabled)",
+			bpf_program__name(p), (unsigned long long)info.run_cnt,
+			(double)info.run_time_ns / (double)info.run_cnt);
+	}
 }
 
 void wd_loader_deep_walk(struct wd_loader *l, bool on)

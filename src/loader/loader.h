@@ -33,6 +33,7 @@ struct wd_loader_opts {
 	bool listen_udp;          /* net_listen: UDP bind() */
 	bool exclude_random_bind; /* net_listen: drop UDP binds to port 0 */
 	bool udp_session;         /* cgroup hooks on UDP sends/connects/releases */
+	bool dns;                 /* DNS answers (dest_name, the dns probe) */
 	wd_record_fn on_record;
 	void *ctx;
 };
@@ -56,6 +57,7 @@ struct wd_loader {
 	uint32_t epoch;              /* filter_gen: +1 a swap, parity == gen */
 	uint32_t sets_half;          /* port sets a generation may use */
 	bool udp_take_split;         /* no lookup-and-delete on a hash (< 5.14) */
+	bool dns_off;                /* DNS capture was asked for and refused */
 	struct wd_filter_keys keys[WD_FILTER_GENS];
 };
 
@@ -104,12 +106,36 @@ int wd_loader_fd(const struct wd_loader *l);
 /* Consume what the ring buffer holds; returns records consumed or -errno. */
 int wd_loader_drain(struct wd_loader *l);
 int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum);
+/* With kernel.bpf_stats_enabled: each program's runs and ns per run, logged. */
+void wd_loader_log_prog_stats(const struct wd_loader *l);
 /*
  * Ask the kernel for every event's whole current ancestry (up to
  * WD_MAX_DEPTH) instead of the caller and its parent: for while the
  * process table may have gaps.
  */
 void wd_loader_deep_walk(struct wd_loader *l, bool on);
+/*
+ * Rules (loader/rules.c): the kernel's per-process verdicts and per-slot
+ * counters; ctx is the struct wd_loader (struct wd_rule_hooks).
+ */
+int wd_loader_set_verdict(void *ctx, uint32_t pid, uint64_t start_ns, uint32_t slot,
+			  uint32_t probes);
+void wd_loader_del_verdict(void *ctx, uint32_t pid, uint64_t start_ns);
+void wd_loader_clear_verdicts(void *ctx);
+int wd_loader_rule_hits(void *ctx, uint64_t *per_slot);
+/* Flood control: the burst per key (0: off). */
+void wd_loader_flood_burst(void *ctx, uint32_t burst);
+/* Was (pid, start) marked as having suppressed connects? (the mark is removed) */
+bool wd_loader_flood_marked(void *ctx, uint32_t pid, uint64_t start_ns);
+typedef void (*wd_flood_fn)(void *arg, const struct wd_flood_key *k,
+			    const struct wd_flood_val *v);
+/*
+ * Take (read and delete) the flood keys, all of them or those of process
+ * pid (pid 0: all); fn for each with suppressed connects. 0 or -errno.
+ */
+int wd_loader_flood_take(void *ctx, uint32_t pid, uint64_t start_ns, wd_flood_fn fn,
+			 void *arg);
+
 /* Detach and unload everything. */
 void wd_loader_stop(struct wd_loader *l);
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "dns/dns.h"
 #include "output/format.h"
 #include "proc/procfs.h"
 #include "util/clock.h"
@@ -305,6 +306,24 @@ static void put_caller(struct wd_buf *b, const struct wd_connect_event *e,
 	put_comm(b, e->comm);
 }
 
+/* ,"rules":[tag rules it matched] and a flood summary's ,"repeat_count":.. */
+static void put_rules(struct wd_buf *b, const struct wd_enrich *en)
+{
+	for (size_t i = 0; i < en->nrule_tags; i++) {
+		wd_buf_puts(b, i ? "," : ",\"rules\":[");
+		wd_json_str(b, en->rule_tags[i], strlen(en->rule_tags[i]));
+	}
+	if (en->nrule_tags)
+		wd_buf_putc(b, ']');
+	if (!en->repeat_count)
+		return;
+	wd_json_u64(b, "repeat_count", en->repeat_count);
+	wd_buf_puts(b, ",\"first_seen\":");
+	wd_format_time(b, (int64_t)en->first_ns + en->boot_to_real_ns);
+	wd_buf_puts(b, ",\"last_seen\":");
+	wd_format_time(b, (int64_t)en->last_ns + en->boot_to_real_ns);
+}
+
 static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		   struct wd_enrich *en, size_t cmdline_cap, size_t max_nodes)
 {
@@ -342,6 +361,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		wd_json_u64(b, "sport", e->sport);
 		wd_json_key(b, "error", false);
 		put_error(b, e->error);
+		wd_dns_put_dest_name(b, en->dns, e);
 		wd_plugins_put_connect(b, en->plugins, e);
 	}
 	wd_buf_puts(b, ",\"hook\":\"");
@@ -352,6 +372,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	put_container(b, e, en);
 	put_top_loginuid(b, en);
 	put_tree(b, e, en, cmdline_cap, max_nodes);
+	put_rules(b, en);
 	wd_buf_putc(b, '}');
 }
 
@@ -389,7 +410,9 @@ static void render_fit(struct wd_buf *b, const struct wd_connect_event *e,
 void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		       struct wd_enrich *en)
 {
-	wd_lineage_build(en->ptable, e, en->lineage);
+	if (!en->lineage_ready)
+		wd_lineage_build(en->ptable, e, en->lineage);
+	en->lineage_ready = false;
 	en->seq++;
 	en->loginuid_top = wd_plugins_loginuid_top(en->plugins, e->hdr.type);
 	render_fit(b, e, en, en->max_bytes, render);

@@ -13,6 +13,8 @@
 #include "proc/users.h"
 #include "wd_abi.h"
 
+struct wd_dns;
+
 struct wd_enrich {
 	struct wd_ptable *ptable;
 	struct wd_users *users;
@@ -22,6 +24,12 @@ struct wd_enrich {
 	uint64_t seq;      /* sequence number of the last event formatted */
 	uint64_t shortened; /* records cut to fit max_bytes */
 	bool snapshot;      /* net_listen: formatting a periodic snapshot */
+	struct wd_dns *dns; /* names behind addresses (dest_name), or NULL */
+	bool lineage_ready; /* the lineage of the next event is built (rules) */
+	const char *const *rule_tags; /* "rules": the tag rules it matched */
+	size_t nrule_tags;
+	uint64_t repeat_count; /* flood summary: connects not written (0: none) */
+	uint64_t first_ns, last_ns; /* their boot times */
 	struct wd_containers *containers; /* NULL: no "container" member */
 	struct wd_plugins *plugins;       /* NULL: none */
 	bool loginuid_top; /* this event: loginuid at the top level, not per node */

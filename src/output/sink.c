@@ -15,7 +15,13 @@
 #include "util/clock.h"
 
 #define WD_FLUSH_BYTES (64 * 1024) /* file, stdout: a write once this is queued */
-#define WD_SYSLOG_BATCH 64	   /* syslog: a sendmmsg once this many are queued */
+#define WD_SYSLOG_BATCH 64	   /* syslog: datagrams per sendmmsg, at most */
+/*
+ * syslog: a sendmmsg once this many are queued. Small: a daemon's socket
+ * queue can be short (net.unix.max_dgram_qlen defaults to 10), and it must
+ * not run dry while the next lines are formatted.
+ */
+#define WD_SYSLOG_FLUSH 8
 /* A syslog daemon that stops reading costs a send this long, then a retry. */
 #define WD_SYSLOG_SEND_TIMEOUT_US 200000
 #define WD_BACKOFF_MIN_NS (100 * 1000000LL)
@@ -270,7 +276,7 @@ static bool over_bound(const struct wd_sink *s, size_t size)
 static bool batch_full(const struct wd_sink *s)
 {
 	if (s->kind == WD_SINK_SYSLOG)
-		return wd_spool_count(&s->spool) >= WD_SYSLOG_BATCH;
+		return wd_spool_count(&s->spool) >= WD_SYSLOG_FLUSH;
 	return wd_spool_bytes(&s->spool) >= WD_FLUSH_BYTES;
 }
 

@@ -11,34 +11,34 @@
 #include "container/jsonr.h"
 #include "container/runtime.h"
 
-static void walk(const struct wd_jr *j)
+static void walk(const struct wd_cj *j)
 {
 	for (size_t i = 0; i < j->nt; i++) {
-		const struct wd_jr_tok *t = &j->t[i];
+		const struct wd_cj_tok *t = &j->t[i];
 		char *s;
 
 		if (t->start + t->len > j->len || t->next <= i || t->next > j->nt)
 			__builtin_trap();
-		s = wd_jr_strdup(j, (int)i);
+		s = wd_cj_strdup(j, (int)i);
 		if (s && strlen(s) > t->len)
 			__builtin_trap();
 		free(s);
-		if (t->type == WD_JR_OBJ)
-			(void)wd_jr_get(j, (int)i, "Name");
+		if (t->type == WD_CJ_OBJ)
+			(void)wd_cj_get(j, (int)i, "Name");
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wd_container c = { .id = "5a9e9ebcebc7d77dabde786b65c399669f823008e5b78d94312df3f25a43c19c" };
-	struct wd_jr j;
+	struct wd_cj j;
 
-	if (wd_jr_parse(&j, (const char *)data, size, 4096, 0) == 0)
+	if (wd_cj_parse(&j, (const char *)data, size, 4096, 0) == 0)
 		walk(&j);
-	wd_jr_free(&j);
-	if (wd_jr_parse(&j, (const char *)data, size, 4096, WD_JR_PREFIX) == 0 && j.end > size)
+	wd_cj_free(&j);
+	if (wd_cj_parse(&j, (const char *)data, size, 4096, WD_CJ_PREFIX) == 0 && j.end > size)
 		__builtin_trap();
-	wd_jr_free(&j);
+	wd_cj_free(&j);
 	wd_rt_from_inspect(&c, (const char *)data, size);
 	wd_container_clear(&c);
 	wd_rt_from_bundle(&c, (const char *)data, size);

@@ -2,7 +2,7 @@
 /*
  * libFuzzer: ring-buffer records through the real dispatch into a file sink
  * on /tmp, over a small fake /proc made once, with the embedded default
- * config (net_listen and udp_session turned on too).
+ * config (net_listen, udp_session and dns turned on too).
  *
  * Input: one byte of settings, then chunks of [mode:1][len:2 LE][len bytes],
  * each one record (copied to a buffer of its size, aligned as in the ring,
@@ -82,6 +82,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.process_cache_size = 64;
 	cfg.net_listen.enabled = true;
 	cfg.udp_session.enabled = true;
+	cfg.dns.enabled = true; /* (and dest_name: agent.dns_names is on) */
 	if (wd_filter_compile(&cfg, &filters, why, sizeof(why)))
 		__builtin_trap();
 	return 0;

@@ -406,3 +406,44 @@ def test_unjudged_container_fails_closed(make_agent):
     finally:
         os.rmdir(d)
         os.rmdir(pod)
+
+
+RULES_CONFIG = """\
+agent:
+  output: file:@OUT@
+tcp_connect:
+  filters: []
+rules:
+  - name: blue-team
+    action: tag
+    match:
+      container_label: "team=bl*"
+      container_image: "localhost/whodunit-test-gt:*"
+  - name: drop-red
+    action: drop
+    match:
+      container_name: "wd-test-*"
+      container_label: "team=red"
+"""
+
+
+def test_rules_see_the_container(make_agent, image):
+    """The rules' container_name, container_image and container_label keys
+    (issue 16) match against the container this room resolves."""
+    agent = make_agent(RULES_CONFIG).start()
+    blue_port, red_port = _port(), _port()
+    blue = Container(image, blue_port, labels=["team=blue"])
+    red = Container(image, red_port, labels=["team=red"])
+    host = host_connect()
+    try:
+        ev = agent.wait_event(lambda e: e["port"] == blue_port, timeout=15)
+    finally:
+        blue.finish()
+        red.finish()
+    assert ev["rules"] == ["blue-team"]
+    hev = agent.wait_event(lambda e: e["pid"] == host.truth["pid"])
+    assert "rules" not in hev
+    time.sleep(0.3)
+    agent.stop()
+    assert not [e for e in agent.events() if e.get("port") == red_port]
+    assert agent.records("stop")[0]["rules"]["drop-red"]["count"] >= 1

@@ -14,6 +14,7 @@ REPORT_PORT_CONFIG = """\
 agent:
   output: file:@OUT@
   stats_interval: %(stats)d
+  repeat_limit: {window: 0}  # bursts to one port: every connect counts
 %(extra)s
 tcp_connect:
   includeports: [%(port)d]

@@ -98,7 +98,7 @@ def test_an_outage_past_the_spool_bound_is_accounted_for(make_agent, tmpdir_shor
     lst = Listener()
     rs = start_rsyslogd(d)
     agent = make_agent("agent:\n  syslog_socket: %s/log\n  output_buffer: 16K\n"
-                       "  stats_interval: 0\ntcp_connect:\n  includeports: [%d]\n"
+                       "  stats_interval: 0\n  repeat_limit: {window: 0}\ntcp_connect:\n  includeports: [%d]\n"
                        % (d, lst.port)).start()
     try:
         stop_rsyslogd(rs)

@@ -73,7 +73,9 @@ def test_reload_under_load_judges_each_connect_by_one_config(make_agent):
     when that window's config reports P; no event lost or duplicated."""
     lst = Listener()
     other = Listener()  # keeps the includeports list non-empty when P is dropped
-    agent = make_agent(CONFIG % {"ports": other.port, "agent": ""}).start()
+    # (flood control off: every connect of the load client is judged)
+    nofl = "  repeat_limit: {window: 0}"
+    agent = make_agent(CONFIG % {"ports": other.port, "agent": nofl}).start()
     pid = agent.proc.pid
     load = subprocess.Popen([sys.executable, "-c", LOAD, str(lst.port)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -82,7 +84,7 @@ def test_reload_under_load_judges_each_connect_by_one_config(make_agent):
         for i in range(50):
             report = i % 2 == 0
             write_config(agent.cfg, "%d, %d" % (other.port, lst.port) if report
-                         else "%d" % other.port)
+                         else "%d" % other.port, agent=nofl)
             sent = time.time_ns()
             os.kill(pid, signal.SIGHUP)
             wait_records(agent, "reload", i + 1)
@@ -197,7 +199,8 @@ def test_logrotate_loses_nothing(make_agent, tmpdir_short):
     """The real logrotate moves the file output and sends SIGHUP, three times,
     under a steady load: every line is in exactly one file, in order."""
     lst = Listener()
-    agent = make_agent(CONFIG % {"ports": lst.port, "agent": ""}).start()
+    agent = make_agent(CONFIG % {"ports": lst.port,
+                                 "agent": "  repeat_limit: {window: 0}"}).start()
     conf = os.path.join(tmpdir_short, "logrotate.conf")
     with open(conf, "w") as f:
         f.write("%s {\n  rotate 10\n  create\n  postrotate\n    kill -HUP %d\n"

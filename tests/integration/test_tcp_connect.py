@@ -209,7 +209,8 @@ def test_forced_mode_that_cannot_attach_exits_69(make_agent, mode):
 
 def test_events_survive_a_burst_with_wakeups_batched(make_agent):
     """Many connects, from one client process each time: all reported."""
-    agent = make_agent(FILE_CONFIG).start()
+    agent = make_agent(FILE_CONFIG.replace(
+        "agent:\n", "agent:\n  repeat_limit: {window: 0}\n")).start()
     lst = Listener()
     n = 300
     sports = set()

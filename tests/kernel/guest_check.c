@@ -1282,6 +1282,61 @@ static const struct jv *find_ev(const struct evs *e, const char *probe, long lon
 }
 
 /*
+ * dns: a child process asks 127.0.0.1:53 (a socket it bound itself) for
+ * kmatrix.whodunit.test and receives an answer (A 127.0.0.9) made here.
+ * Returns the child's pid, or -1.
+ */
+static pid_t dns_exchange(void)
+{
+	static const unsigned char q[] = "\x12\x34\x01\x00\0\x01\0\0\0\0\0\0"
+		"\x07kmatrix\x08whodunit\x04test\0\0\x01\0\x01";
+	static const unsigned char rr[] = "\xc0\x0c\0\x01\0\x01\0\0\0\x3c\0\x04"
+		"\x7f\0\0\x09";
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, from;
+	socklen_t flen = sizeof(from);
+	unsigned char buf[512];
+	pid_t pid = fork();
+	int rs, cs;
+	ssize_t n;
+
+	if (pid)
+		return pid;
+	rs = socket(AF_INET, SOCK_DGRAM, 0);
+	cs = socket(AF_INET, SOCK_DGRAM, 0);
+	if (rs < 0 || cs < 0 || bind(rs, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    connect(cs, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    send(cs, q, sizeof(q) - 1, 0) < 0)
+		_exit(1);
+	n = recvfrom(rs, buf, sizeof(buf) - sizeof(rr), 0, (struct sockaddr *)&from, &flen);
+	if (n < 12)
+		_exit(1);
+	buf[2] = 0x81; /* an answer, one record */
+	buf[3] = 0x80;
+	buf[7] = 1;
+	memcpy(buf + n, rr, sizeof(rr) - 1);
+	if (sendto(rs, buf, (size_t)n + sizeof(rr) - 1, 0, (struct sockaddr *)&from, flen) < 0 ||
+	    recv(cs, buf, sizeof(buf), 0) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* The dns event of pid: the name and address of dns_exchange()'s answer. */
+static void check_dns(const struct evs *e, pid_t pid, int status)
+{
+	const struct jv *ev = find_ev(e, "dns", pid, NULL, NULL, 0), *as;
+	bool ok;
+	char detail[256];
+
+	as = ev ? jget(ev, "addresses") : NULL;
+	ok = ev && streq(jstr(ev, "name"), "kmatrix.whodunit.test") && as &&
+	     as->t == J_ARR && as->n == 1 && streq(as->items[0]->s, "127.0.0.9");
+	snprintf(detail, sizeof(detail), "answer to pid %d (exit status %d): %s", (int)pid,
+		 status, ok ? "dns event with the name and address" : "missing or wrong");
+	result("probes", "dns", ok, detail);
+}
+
+/*
  * net_listen and udp_session on this kernel (auto mode): a TCP listener, a
  * UDP bind to port 0, and a UDP socket sending two datagrams, all ours.
  */
@@ -1292,7 +1347,8 @@ static void run_probes(void)
 	char cfg[512], variant[32], readyline[512], detail[1024];
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int tl = -1, ub = -1, us = -1, tport = -1, uport = -1, dport = 9;
+	int tl = -1, ub = -1, us = -1, tport = -1, uport = -1, dport = 9, dstatus = -1;
+	pid_t dpid;
 	struct evs e;
 	const struct jv *ev, *d;
 
@@ -1300,7 +1356,7 @@ static void run_probes(void)
 	snprintf(a.evpath, sizeof(a.evpath), "/tmp/ev-probes.json");
 	unlink(a.evpath);
 	snprintf(cfg, sizeof(cfg), "agent:\n  output: file:%s\nnet_listen:\n"
-		 "  protocols: [tcp, udp]\nudp_session: {}\n", a.evpath);
+		 "  protocols: [tcp, udp]\nudp_session: {}\ndns: {}\n", a.evpath);
 	if (write_file("/tmp/wd.yaml", cfg)) {
 		result(mode, "ready", false, "cannot write /tmp/wd.yaml");
 		return;
@@ -1327,6 +1383,9 @@ static void run_probes(void)
 	for (int i = 0; i < 2 && us >= 0; i++)
 		sendto(us, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
 	close(us); /* the release ends the session */
+	dpid = dns_exchange();
+	if (dpid > 0)
+		waitpid(dpid, &dstatus, 0);
 	sleep_ms(400);
 	kill(a.pid, SIGTERM);
 	reap(&a, EXIT_TIMEOUT_MS);
@@ -1363,12 +1422,99 @@ static void run_probes(void)
 		if (!ok)
 			dump_file("mode=probes events", a.evpath);
 	}
+	check_dns(&e, dpid, dstatus);
 	evs_free(&e);
 	if (tl >= 0)
 		close(tl);
 	if (ub >= 0)
 		close(ub);
 	dump_file("mode=probes stderr", a.errpath);
+}
+
+/* ------------------------------------------------------- in-kernel cost */
+
+#define COST_CONNECTS 3000
+
+/* COST_CONNECTS non-blocking connects to a loopback port nobody listens on. */
+static void connect_loop(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	for (int i = 0; i < COST_CONNECTS; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		if (fd < 0)
+			continue;
+		connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
+}
+
+/* The agent's "program NAME: N runs, X ns per run" lines: connect programs summed. */
+static double connect_ns(const char *text, char *progs, size_t len)
+{
+	double total = 0;
+
+	progs[0] = 0;
+	for (const char *p = text; (p = strstr(p, "program ")); p++) {
+		char name[64];
+		unsigned long long runs;
+		double ns;
+
+		if (sscanf(p, "program %63[^:]: %llu runs, %lf ns per run", name, &runs,
+			   &ns) != 3)
+			continue;
+		addf(progs, len, "%s%s=%.0fns/%llu", progs[0] ? " " : "", name, ns, runs);
+		/* the tcp_connect probe's programs (not dns or udp_session ones) */
+		if (strstr(name, "tcp_") || strstr(name, "sys_exit_connect"))
+			total += ns * (double)runs;
+	}
+	return total / COST_CONNECTS;
+}
+
+/* The agent's in-kernel time per connect, with kernel.bpf_stats_enabled. */
+static void run_cost(const char *mode, const char *kind, const char *filters, int port)
+{
+	char cfg[256], variant[32], readyline[512], progs[1024], cas[32];
+	struct agent a = { 0 };
+	char *text;
+	double ns;
+
+	snprintf(cas, sizeof(cas), "cost-%s", kind);
+	snprintf(a.errpath, sizeof(a.errpath), "/tmp/cost-%s-%s.err", mode, kind);
+	snprintf(cfg, sizeof(cfg), "agent:\n  output: file:/tmp/cost.json\n"
+		 "tcp_connect:\n  filters: %s\n", filters);
+	if (write_file("/tmp/wd.yaml", cfg) || !start_agent(&a, mode, 0) ||
+	    wait_ready(&a, variant, sizeof(variant), readyline, sizeof(readyline))) {
+		result(mode, cas, false, "agent not ready");
+		return;
+	}
+	connect_loop(port);
+	kill(a.pid, SIGTERM);
+	reap(&a, EXIT_TIMEOUT_MS);
+	text = read_file(a.errpath, NULL);
+	ns = text ? connect_ns(text, progs, sizeof(progs)) : 0;
+	out_line("WDTEST-INFO cost mode=%s config=%s connects=%d ns_per_connect=%.0f %s",
+		 variant, kind, COST_CONNECTS, ns, progs);
+	result(mode, cas, ns > 0, ns > 0 ? "program stats logged" : "no program stats");
+	free(text);
+	unlink("/tmp/cost.json");
+}
+
+static void run_costs(int port)
+{
+	static const char *modes[] = { "fentry", "kprobe", "tracepoint" };
+
+	if (write_file("/proc/sys/kernel/bpf_stats_enabled", "1")) {
+		result("cost", "bpf-stats", false, "cannot enable kernel.bpf_stats_enabled");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run_cost(modes[i], "filtered", "[{network: 127.0.0.0/8}]", port);
+		run_cost(modes[i], "reported", "[]", port);
+	}
+	write_file("/proc/sys/kernel/bpf_stats_enabled", "0");
 }
 
 int main(int argc, char **argv)
@@ -1406,6 +1552,7 @@ int main(int argc, char **argv)
 			snprintf(first_ok, sizeof(first_ok), "%s", variant);
 	}
 	run_probes();
+	run_costs(l.port_refused);
 	out_line("WDTEST-DONE %d %d", npass, nfail);
 	return nfail ? 1 : 0;
 }

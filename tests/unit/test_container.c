@@ -89,9 +89,9 @@ Test(cgroup, proc_text_v2_first_then_v1)
 
 /* ---- the JSON reader ----------------------------------------------------- */
 
-static int parse(const char *s, struct wd_jr *j)
+static int parse(const char *s, struct wd_cj *j)
 {
-	return wd_jr_parse(j, s, strlen(s), 1000, 0);
+	return wd_cj_parse(j, s, strlen(s), 1000, 0);
 }
 
 Test(jsonr, accepts_json)
@@ -100,11 +100,11 @@ Test(jsonr, accepts_json)
 		"{}", "[]", "0", "-0.5e+3", "\"\"", "true", " null ", "[1,[2,[3]],{\"a\":{}}]",
 		"\"\\u00e9\\ud83d\\ude00\\n\\\"\"", "{\"k\":\"\xc3\xa9\"}",
 	};
-	struct wd_jr j;
+	struct wd_cj j;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		cr_assert_eq(parse(good[i], &j), 0, "%s", good[i]);
-		wd_jr_free(&j);
+		wd_cj_free(&j);
 	}
 }
 
@@ -115,25 +115,25 @@ Test(jsonr, refuses_what_is_not_json)
 		"\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\nb\"", "\"\xff\"", "\"\xc0\xaf\"",
 		"\"\xed\xa0\x80\"", "[1] 2", "{\"a\" 1}", "'a'", "[1 2]", "\"abc",
 	};
-	struct wd_jr j;
+	struct wd_cj j;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(parse(bad[i], &j), -EINVAL, "%s", bad[i]);
-		wd_jr_free(&j);
+		wd_cj_free(&j);
 	}
 }
 
 Test(jsonr, bounds_depth_and_tokens)
 {
 	char deep[200];
-	struct wd_jr j;
+	struct wd_cj j;
 
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
-	cr_assert_eq(wd_jr_parse(&j, deep, 200, 1000, 0), -E2BIG);
-	wd_jr_free(&j);
-	cr_assert_eq(wd_jr_parse(&j, "[1,2,3,4]", 9, 3, 0), -E2BIG);
-	wd_jr_free(&j);
+	cr_assert_eq(wd_cj_parse(&j, deep, 200, 1000, 0), -E2BIG);
+	wd_cj_free(&j);
+	cr_assert_eq(wd_cj_parse(&j, "[1,2,3,4]", 9, 3, 0), -E2BIG);
+	wd_cj_free(&j);
 }
 
 Test(jsonr, gets_keys_and_unescapes)
@@ -141,24 +141,24 @@ Test(jsonr, gets_keys_and_unescapes)
 	static const char *const path[] = { "Config", "Labels", "team", NULL };
 	const char *s = "{\"Name\":\"/web\",\"Config\":{\"Image\":\"x\",\"Labels\":"
 			"{\"team\":\"bl\\u0075e\",\"n\":1}},\"Z\":[1,{\"Config\":0}]}";
-	struct wd_jr j;
+	struct wd_cj j;
 	char *v;
 
 	cr_assert_eq(parse(s, &j), 0);
-	v = wd_jr_strdup(&j, wd_jr_path(&j, 0, path));
+	v = wd_cj_strdup(&j, wd_cj_path(&j, 0, path));
 	cr_assert_str_eq(v, "blue");
 	free(v);
-	cr_assert(wd_jr_streq(&j, wd_jr_get(&j, 0, "Name"), "/web"));
-	cr_assert_eq(wd_jr_get(&j, 0, "missing"), -1);
-	cr_assert_null(wd_jr_strdup(&j, wd_jr_get(&j, wd_jr_get(&j, wd_jr_get(&j, 0, "Config"),
+	cr_assert(wd_cj_streq(&j, wd_cj_get(&j, 0, "Name"), "/web"));
+	cr_assert_eq(wd_cj_get(&j, 0, "missing"), -1);
+	cr_assert_null(wd_cj_strdup(&j, wd_cj_get(&j, wd_cj_get(&j, wd_cj_get(&j, 0, "Config"),
 							    "Labels"), "n")));
-	wd_jr_free(&j);
+	wd_cj_free(&j);
 	cr_assert_eq(parse("\"a\\u0000b\"", &j), 0);
-	cr_assert_null(wd_jr_strdup(&j, 0)); /* a NUL cannot be a C string */
-	wd_jr_free(&j);
-	cr_assert_eq(wd_jr_parse(&j, "{\"a\":1}trailing", 15, 100, WD_JR_PREFIX), 0);
+	cr_assert_null(wd_cj_strdup(&j, 0)); /* a NUL cannot be a C string */
+	wd_cj_free(&j);
+	cr_assert_eq(wd_cj_parse(&j, "{\"a\":1}trailing", 15, 100, WD_CJ_PREFIX), 0);
 	cr_assert_eq(j.end, 7);
-	wd_jr_free(&j);
+	wd_cj_free(&j);
 }
 
 /* ---- runtime answers ----------------------------------------------------- */
