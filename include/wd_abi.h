@@ -135,7 +135,11 @@ struct wd_counters {
 	__u64 rule_dropped;     /* dropped in the kernel by a rule's per-process verdict */
 	__u64 flood_suppressed; /* connects over repeat_limit's burst: counted in
 				 * wd_flood, not written (summed by userland) */
+	__u64 container_filtered; /* of filtered: left out by container_labels */
 };
+
+/* Cgroups container_labels can allow at once (map wd_ctr_allow). */
+#define WD_CTR_ALLOW_MAX 16384
 
 /* Per-CPU ring-buffer wakeup state (map wd_wakeup). */
 struct wd_wakeup_state {
@@ -245,7 +249,7 @@ _Static_assert(__builtin_offsetof(struct wd_connect_event, tree) ==
 _Static_assert(sizeof(struct wd_connect_event) ==
 		       WD_CONNECT_EVENT_FIXED + WD_MAX_DEPTH * 40,
 	       "wd_connect_event ABI");
-_Static_assert(sizeof(struct wd_counters) == 96, "wd_counters ABI");
+_Static_assert(sizeof(struct wd_counters) == 104, "wd_counters ABI");
 _Static_assert(sizeof(struct wd_verdict) == 16, "wd_verdict ABI");
 _Static_assert(sizeof(struct wd_flood_key) == 32, "wd_flood_key ABI");
 _Static_assert(sizeof(struct wd_flood_val) == 32, "wd_flood_val ABI");

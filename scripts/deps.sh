@@ -2,9 +2,10 @@
 # Install whodunit's build and test dependencies from Debian 12, if missing.
 set -eu
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (make fuzz).
+# podman, runc: the container tests (tests/integration/test_containers.py).
 pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
 libyaml-dev libcriterion-dev pkg-config python3 python3-pytest iproute2 rsyslog
-logrotate libclang-rt-14-dev"
+logrotate libclang-rt-14-dev podman runc"
 # `deps.sh bench` adds what the benchmark compares against.
 [ "${1:-}" = bench ] && pkgs="$pkgs bpftrace auditd rsyslog util-linux"
 missing=""

@@ -6,6 +6,7 @@
 #ifndef WD_LIB_FILTER_H
 #define WD_LIB_FILTER_H
 
+#include "lib/container.h"
 #include "lib/maps.h"
 #include "lib/sockaddr.h"
 #include "lib/rules.h"
@@ -153,6 +154,11 @@ static __always_inline int seen_and_filtered(__u8 probe, __u16 family,
 
 	if (c)
 		c->seen++;
+	if (container_drops(probe)) {
+		if (c)
+			c->filtered++, c->container_filtered++;
+		return 1;
+	}
 	if (!filter_drops_cached(probe, family, addr, port))
 		return rule_drops(probe); /* a rule's verdict on the process */
 	if (c)

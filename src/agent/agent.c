@@ -137,6 +137,15 @@ static int start_loader(struct wd_agent *a)
 	return 0;
 }
 
+/* Containers known now judged, the cgroup tree watched (container/watch.c). */
+static void start_containers(struct wd_agent *a)
+{
+	int allow_fd, mode_fd;
+
+	wd_loader_container_maps(&a->loader, &allow_fd, &mode_fd);
+	wd_containers_start(&a->dispatch.containers, allow_fd, mode_fd);
+}
+
 static int open_output(struct wd_agent *a)
 {
 	const char *spec = wd_config_output(&a->cfg);
@@ -202,6 +211,7 @@ int wd_agent_start(struct wd_agent *a)
 		ret = start_loader(a);
 	if (ret)
 		return ret;
+	start_containers(a);
 	/* Attached first, then seeded: no process falls between the two. */
 	seeded = wd_ptable_seed(&a->dispatch.ptable);
 	wd_dispatch_settings(&a->dispatch); /* the kernel's rule verdicts, flood burst */
@@ -246,6 +256,7 @@ static void totals(struct wd_agent *a, struct wd_totals *t)
 		.dns_cut = d->dns.cut, .dns_evicted = d->dns.cache.evicted,
 		.rule_dropped = c.rule_dropped, .repeat_suppressed = c.flood_suppressed,
 		.repeat_reported = d->flood.reported, .repeat_uncounted = d->flood.lost,
+		.container_filtered = c.container_filtered,
 	};
 }
 
@@ -384,6 +395,10 @@ static bool on_fd(struct wd_agent *a, int fd)
 		}
 		return false;
 	}
+	if (fd == wd_containers_fd(&a->dispatch.containers)) {
+		wd_containers_on_inotify(&a->dispatch.containers);
+		return false;
+	}
 	if (fd == a->tfd) {
 		if (read(a->tfd, &ticks, sizeof(ticks)) < 0)
 			wd_debug("timerfd: %s", strerror(errno));
@@ -434,7 +449,9 @@ int wd_agent_run(struct wd_agent *a)
 	a->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (a->ep < 0 || add_fd(a->ep, a->sfd) || add_fd(a->ep, a->tfd) ||
 	    add_fd(a->ep, wd_loader_fd(&a->loader)) ||
-	    (a->ifd >= 0 && add_fd(a->ep, a->ifd))) {
+	    (a->ifd >= 0 && add_fd(a->ep, a->ifd)) ||
+	    (wd_containers_fd(&a->dispatch.containers) >= 0 &&
+	     add_fd(a->ep, wd_containers_fd(&a->dispatch.containers)))) {
 		wd_err("epoll: %s", strerror(errno));
 		return EX_OSERR;
 	}

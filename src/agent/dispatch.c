@@ -9,6 +9,7 @@
 #include "util/strings.h"
 
 #define WD_UDP_SESSIONS_MAX 65536
+#define WD_CONTAINERS_MAX 4096 /* cgroups cached (host ones too) */
 #define WD_PROC_BUDGET_NS (50 * 1000000LL) /* of /proc fallback reads per drain */
 #define WD_FINISH_FLUSH_MS 2000 /* at stop: how long a failing output is retried */
 
@@ -90,6 +91,9 @@ void wd_dispatch_settings(struct wd_dispatch *d)
 	d->enrich.dns = wd_config_dns_names(cfg) ? &d->dns : NULL;
 	if (cfg->dns.enabled && wd_dns_set_filters(&d->dns, &cfg->dns, why, sizeof(why)))
 		wd_warn("dns: filters not changed: %s", why);
+	if (d->containers.bucket)
+		wd_containers_settings(&d->containers);
+	wd_plugins_settings(&d->plugins, cfg);
 	if (!nl->enabled || !nl->snapshot_periodicity)
 		d->next_snapshot_ns = 0;
 	else if (!d->next_snapshot_ns)
@@ -120,11 +124,15 @@ int wd_dispatch_init(struct wd_dispatch *d, const struct wd_config *cfg,
 		err = wd_dns_init(&d->dns, WD_DNS_CACHE_ENTRIES, WD_DNS_CACHE_BYTES);
 	if (!err)
 		err = wd_rstate_init(&d->rules);
+	if (!err)
+		err = wd_containers_init(&d->containers, cfg, proc_root, WD_CONTAINERS_MAX);
+	d->rules.containers = &d->containers;
 	if (err)
 		return err;
 	d->dns.ptable = &d->ptable;
 	d->enrich = (struct wd_enrich){ .ptable = &d->ptable, .users = &d->users,
-					.lineage = &d->lineage };
+					.lineage = &d->lineage, .containers = &d->containers,
+					.plugins = &d->plugins };
 	wd_udp_sessions_init(&d->udp, WD_UDP_SESSIONS_MAX, &d->enrich, wd_dispatch_emit, d);
 	wd_dispatch_settings(d);
 	return 0;
@@ -141,6 +149,8 @@ void wd_dispatch_free(struct wd_dispatch *d)
 	wd_udp_sessions_free(&d->udp);
 	wd_dns_free(&d->dns);
 	wd_rstate_free(&d->rules);
+	wd_containers_free(&d->containers);
+	wd_plugins_free(&d->plugins);
 	wd_snapshot_end(&d->snapshot);
 	wd_buf_free(&d->line);
 }
@@ -305,6 +315,8 @@ void wd_dispatch_tick(struct wd_dispatch *d)
 		wd_udp_expire(&d->udp, (uint64_t)wd_clock_ns(CLOCK_BOOTTIME), false);
 	wd_listen_snapshot_tick(d);
 	wd_flood_tick(d, wd_clock_ns(CLOCK_MONOTONIC), false);
+	wd_containers_tick(&d->containers);
+	wd_plugins_tick(&d->plugins);
 	wd_sink_flush(&d->sink);
 	sink_watch(d);
 }

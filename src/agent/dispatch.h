@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "config/filter.h"
 #include "dns/dns.h"
+#include "container/container.h"
 #include "output/format.h"
 #include "output/sink.h"
 #include "proc/ptable.h"
@@ -38,6 +39,8 @@ struct wd_dispatch {
 	struct wd_rule_state rules; /* the config's rules: judge, count (agent/rules.c) */
 	struct wd_flood_state flood; /* repeat_limit summaries (agent/flood.c) */
 	struct wd_connect_event flood_ev; /* scratch record of a summary */
+	struct wd_containers containers;
+	struct wd_plugins plugins;
 	int64_t next_snapshot_ns; /* CLOCK_MONOTONIC; 0: net_listen snapshots off */
 	struct wd_connect_event snap; /* scratch record of a snapshot listener */
 	struct wd_snapshot snapshot;  /* the net_listen snapshot under way */

@@ -100,6 +100,7 @@ static void put_totals(struct wd_buf *b, const char *key, const struct wd_totals
 	wd_json_u64(b, "repeat_suppressed", t->repeat_suppressed - z->repeat_suppressed);
 	wd_json_u64(b, "repeat_reported", t->repeat_reported - z->repeat_reported);
 	wd_json_u64(b, "repeat_uncounted", t->repeat_uncounted - z->repeat_uncounted);
+	wd_json_u64(b, "container_filtered", t->container_filtered - z->container_filtered);
 	wd_buf_putc(b, '}');
 }
 

@@ -47,6 +47,7 @@ struct wd_totals {
 	uint64_t repeat_suppressed; /* over repeat_limit, counted in the kernel */
 	uint64_t repeat_reported;   /* of those, in summaries' repeat_count */
 	uint64_t repeat_uncounted;  /* of those, given back by no key (lost records) */
+	uint64_t container_filtered; /* of filtered: by container_labels */
 };
 
 /* What a start record says. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/rules.h"
+#include "container/container.h"
 #include "wd_filter.h"
 
 _Static_assert(WD_RULES_MAX <= WD_RULE_SLOTS, "a kernel counter slot per rule");
@@ -126,6 +127,24 @@ static int probe_of(const struct wd_connect_event *e)
 	return e->hdr.type == WD_EV_UDP_DEST ? WD_PROBE_UDP_SESSION : WD_PROBE_TCP_CONNECT;
 }
 
+/* The event's container (container/container.h), when it is in one. */
+static void fill_container(struct wd_rule_state *st, struct wd_rule_subject *s,
+			   const struct wd_connect_event *e)
+{
+	const struct wd_container *c;
+
+	if (!st->containers)
+		return;
+	c = wd_container_of(st->containers, e->cgroup_id, e->depth ? e->tree[0].pid : 0);
+	if (!c)
+		return;
+	s->container_name = c->name;
+	s->container_image = c->image;
+	s->label_keys = (const char *const *)c->label_keys;
+	s->label_values = (const char *const *)c->label_values;
+	s->nlabels = c->nlabels;
+}
+
 bool wd_rstate_judge(struct wd_rule_state *st, const struct wd_connect_event *e,
 		     const struct wd_lineage *lin, const struct wd_users *users)
 {
@@ -145,10 +164,7 @@ bool wd_rstate_judge(struct wd_rule_state *st, const struct wd_connect_event *e,
 	s.comm = comm;
 	s.user = e->uid != WD_UID_NONE ? wd_users_name_or_uid(users, e->uid, ubuf,
 							      sizeof(ubuf)) : NULL;
-	/*
-	 * (container_name/image/labels stay NULL until the containers room
-	 * resolves e->cgroup_id: its rules then match no event)
-	 */
+	fill_container(st, &s, e);
 	s.family = e->family;
 	memcpy(s.addr, e->hdr.type == WD_EV_LISTEN ? e->saddr : e->daddr, 16);
 	s.port = e->hdr.type == WD_EV_LISTEN ? e->sport : e->dport;

@@ -36,8 +36,11 @@ struct wd_rule_hooks {
 	void *ctx;
 };
 
+struct wd_containers;
+
 struct wd_rule_state {
 	const struct wd_rules *rules;
+	struct wd_containers *containers; /* container_* keys; NULL: none known */
 	char *slot_name[WD_RULES_MAX];    /* slot -> name of the rule holding it */
 	uint32_t slot_of[WD_RULES_MAX];   /* rule index -> slot */
 	uint64_t user_hits[WD_RULES_MAX]; /* per slot: dropped or tagged here */

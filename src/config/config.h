@@ -39,14 +39,28 @@ struct wd_net_filter {
 	size_t line;       /* where it was defined, for messages */
 };
 
+/* pidtree-bcc's plugins of a probe (enabled: configured and enabled: true). */
+struct wd_plugins_config {
+	bool sourceipmap;
+	char **hostfiles;    /* sourceipmap: hosts-format files, in order */
+	size_t nhostfiles;
+	char *attribute_key; /* sourceipmap: the event's key (default source_host) */
+	bool loginuidmap;
+	bool loginuid_top_level; /* loginuidmap: top-level loginuid/loginname only */
+};
+
 struct wd_probe_config {
 	bool enabled;
 	struct wd_net_filter *filters;
 	size_t nfilters;
 	struct wd_port_list includeports;
 	struct wd_port_list excludeports;
-	char **plugins; /* names of the configured plugins */
+	char **plugins; /* names of the configured plugins (enabled or not) */
 	size_t nplugins;
+	struct wd_plugins_config plug; /* their settings (config/plugins.c) */
+	/* container_labels: "label=glob[,label2=glob2]", commas AND, entries OR */
+	char **container_labels;
+	size_t ncontainer_labels;
 	/* net_listen only */
 	bool listen_tcp, listen_udp;   /* protocols (default: tcp) */
 	uint32_t snapshot_periodicity; /* seconds; 0: off */
@@ -78,6 +92,9 @@ struct wd_config {
 	bool watch_config;            /* reload when a config file changes */
 	char *metrics_file;           /* node_exporter textfile, or NULL */
 	bool dns_names;               /* dest_name on connects (DNS answers captured) */
+	uint32_t container_labels_max; /* labels in an event's container object */
+	char **container_bundle_dirs; /* OCI bundle roots; NULL: the defaults */
+	size_t ncontainer_bundle_dirs;
 	struct wd_probe_config tcp_connect;
 	struct wd_probe_config net_listen;
 	struct wd_probe_config udp_session;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "config/config.h"
+#include "config/schema.h"
 #include "output/sink.h"
 #include "util/variant.h"
 #include "wd_filter.h"
@@ -54,8 +55,7 @@ static void print_probe(FILE *f, const char *name, const struct wd_probe_config 
 		print_ports(f, &pc->excludeports);
 		fprintf(f, "%s\n", pc->includeports.n ? " (ignored: includeports wins)" : "");
 	}
-	for (size_t i = 0; i < pc->nplugins; i++)
-		fprintf(f, "%s.plugins: %s (not implemented yet)\n", name, pc->plugins[i]);
+	wd_print_probe_extras(f, name, pc);
 }
 
 static void print_agent(const struct wd_config *cfg, FILE *f)
@@ -84,6 +84,7 @@ static void print_agent(const struct wd_config *cfg, FILE *f)
 	fprintf(f, "agent.metrics_file: %s\n", cfg->metrics_file ? cfg->metrics_file : "none");
 	fprintf(f, "agent.repeat_limit: window %u s, burst %u%s\n", cfg->repeat_window,
 		cfg->repeat_burst, cfg->repeat_window ? "" : " (off)");
+	wd_print_agent_containers(f, cfg);
 }
 
 static void print_net_listen(const struct wd_probe_config *pc, FILE *f)

@@ -11,6 +11,7 @@
 
 #include "config/network.h"
 #include "config/schema.h"
+#include "container/container.h"
 #include "util/strings.h"
 #include "wd_filter.h"
 
@@ -220,38 +221,44 @@ static int check_duplicates(struct wd_reader *r, yaml_node_t *n,
 
 /* ---- plugins and protocols ---------------------------------------------- */
 
-static const char *const known_plugins[] = { "sourceipmap", "loginuidmap", NULL };
+static int plugin_map(struct wd_reader *r, yaml_node_t *n, void *arg)
+{
+	struct probe_arg *pa = arg;
 
-static int plugin_pair(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+	return wd_schema_plugins(r, n, pa->pc, pa->name);
+}
+
+/* container_labels: a list of "label=glob[,label2=glob2]" (container/container.h). */
+static int container_label_item(struct wd_reader *r, yaml_node_t *n, void *arg)
 {
 	struct wd_probe_config *pc = arg;
-	const char *key = wd_rd_scalar(k);
-	char **np;
-	size_t i;
+	const char *s = wd_rd_scalar(n);
+	char **v;
 
-	(void)v;
-	for (i = 0; known_plugins[i]; i++)
-		if (!strcmp(known_plugins[i], key))
-			break;
-	if (!known_plugins[i])
-		return wd_rd_unknown_key(r, k, "plugins", known_plugins);
-	np = realloc(pc->plugins, (pc->nplugins + 1) * sizeof(*np));
-	if (!np)
+	if (!s || !wd_ctr_labels_valid(s))
+		return wd_rd_fail(r, n, "container_labels: '%s' is not label=glob[,label=glob...]",
+				  s ? s : "(not a string)");
+	v = realloc(pc->container_labels, (pc->ncontainer_labels + 1) * sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	pc->plugins = np;
-	pc->plugins[pc->nplugins] = strdup(key);
-	if (!pc->plugins[pc->nplugins])
+	pc->container_labels = v;
+	v[pc->ncontainer_labels] = strdup(s);
+	if (!v[pc->ncontainer_labels])
 		return -ENOMEM;
-	pc->nplugins++;
-	wd_rd_warn(r, k, "plugin %s is not implemented yet; ignored", key);
+	pc->ncontainer_labels++;
 	return 0;
 }
 
-static int plugin_map(struct wd_reader *r, yaml_node_t *n, void *arg)
+static int container_labels(struct wd_reader *r, yaml_node_t *n, void *arg)
 {
+	struct wd_probe_config *pc = pc_of(arg);
+
 	if (wd_rd_is_null(n))
 		return 0;
-	return wd_rd_each_pair(r, n, "plugins", plugin_pair, pc_of(arg));
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wd_rd_fail(r, n, "container_labels must be a list such as "
+					"[\"team=blue\", \"app=web*,env=prod\"]");
+	return wd_rd_each_item(r, n, container_label_item, pc);
 }
 
 /* Its items are not counted against the node budget (they never were). */
@@ -323,7 +330,8 @@ static int udp_emit(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *a
 	{ "filters", NULL, filter_list },              \
 	{ "excludeports", probe_ports, NULL },         \
 	{ "includeports", probe_ports, NULL },         \
-	{ "plugins", NULL, plugin_map }
+	{ "plugins", NULL, plugin_map },               \
+	{ "container_labels", NULL, container_labels }
 
 static const struct wd_rd_key tcp_connect_keys[] = {
 	PROBE_KEYS,

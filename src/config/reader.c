@@ -56,6 +56,11 @@ void wd_rd_warn(struct wd_reader *r, const yaml_node_t *n, const char *fmt, ...)
 		free(msg);
 }
 
+const char *wd_rd_error(const struct wd_reader *r)
+{
+	return r->err;
+}
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 static size_t distance(const char *a, const char *b)
 {

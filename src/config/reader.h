@@ -85,6 +85,8 @@ const char *wd_rd_scalar(const yaml_node_t *n);
 bool wd_rd_is_null(const yaml_node_t *n);
 /* 1-based line of a node. */
 size_t wd_rd_line(const yaml_node_t *n);
+/* The message of the last wd_rd_fail (a failure turned into a warning). */
+const char *wd_rd_error(const struct wd_reader *r);
 /* An item of a sequence, by its id (not counted by wd_rd_visit). */
 yaml_node_t *wd_rd_node(struct wd_reader *r, yaml_node_item_t id);
 

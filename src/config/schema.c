@@ -28,6 +28,7 @@ static const struct wd_config defaults = {
 	.variant = WD_VARIANT_NONE, /* auto */
 	.stats_interval = 60,
 	.output_buffer_bytes = 64u << 20,
+	.container_labels_max = 16,
 	.net_listen = { .listen_tcp = true }, /* pidtree-bcc's: [tcp] */
 	.udp_session = { .session_max_duration = 120 }, /* pidtree-bcc's */
 	.dns_names = true,
@@ -225,6 +226,12 @@ static int agent_repeat(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, voi
 	return wd_rd_each_pair(r, v, "agent.repeat_limit", repeat_pair, AGENT_CFG(arg));
 }
 
+static int agent_containers(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	return wd_rd_scalar(k)[10] == 'l' ? wd_schema_labels_max(r, v, AGENT_CFG(arg)) :
+					    wd_schema_bundle_dirs(r, v, AGENT_CFG(arg));
+}
+
 /* variant, or probe_mode (its old name): one setting, under one name. */
 static int agent_variant(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
@@ -266,6 +273,8 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "process_cache_bytes", agent_cache_bytes, NULL },
 	{ "dns_names", agent_dns_names, NULL },
 	{ "repeat_limit", agent_repeat, NULL },
+	{ "container_labels_max", agent_containers, NULL },
+	{ "container_bundle_dirs", agent_containers, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -324,6 +333,7 @@ static void probe_config_free(struct wd_probe_config *pc)
 	for (size_t i = 0; i < pc->nplugins; i++)
 		free(pc->plugins[i]);
 	free(pc->plugins);
+	wd_schema_probe_containers_free(pc);
 	*pc = (struct wd_probe_config){ 0 };
 }
 
@@ -334,6 +344,7 @@ void wd_config_free(struct wd_config *cfg)
 	probe_config_free(&cfg->udp_session);
 	probe_config_free(&cfg->dns);
 	wd_rules_free(&cfg->rules);
+	wd_schema_containers_free(cfg);
 	free(cfg->source);
 	free(cfg->output);
 	free(cfg->syslog_socket);

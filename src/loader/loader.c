@@ -462,6 +462,7 @@ int wd_loader_counters(const struct wd_loader *l, struct wd_counters *sum)
 		sum->dns_unknown += v[i].dns_unknown;
 		sum->rule_dropped += v[i].rule_dropped;
 		sum->flood_suppressed += v[i].flood_suppressed;
+		sum->container_filtered += v[i].container_filtered;
 	}
 	free(v);
 	return err;

@@ -139,4 +139,7 @@ int wd_loader_flood_take(void *ctx, uint32_t pid, uint64_t start_ns, wd_flood_fn
 /* Detach and unload everything. */
 void wd_loader_stop(struct wd_loader *l);
 
+/* container_labels' maps: wd_ctr_allow and wd_ctr_mode (container_maps.c). */
+void wd_loader_container_maps(const struct wd_loader *l, int *allow_fd, int *mode_fd);
+
 #endif

@@ -203,7 +203,7 @@ user:
 		put_user(b, "username", uid, en);
 		wd_json_u64(b, "uid", uid);
 	}
-	if (n && n->loginuid != WD_LOGINUID_UNSET) {
+	if (n && n->loginuid != WD_LOGINUID_UNSET && !en->loginuid_top) {
 		wd_json_u64(b, "loginuid", n->loginuid);
 		put_user(b, "loginname", n->loginuid, en);
 	}
@@ -267,6 +267,30 @@ static void put_tree(struct wd_buf *b, const struct wd_connect_event *e,
 		}
 		wd_buf_putc(b, ']');
 	}
+}
+
+/* ,"container":{...} of the event's process, when it is in one. */
+static void put_container(struct wd_buf *b, const struct wd_connect_event *e,
+			  struct wd_enrich *en)
+{
+	const struct wd_ctr_entry *c;
+
+	if (!en->containers)
+		return;
+	c = wd_container_entry(en->containers, e->cgroup_id, e->depth ? e->tree[0].pid : 0);
+	if (c && c->json)
+		wd_buf_put(b, c->json, c->json_len);
+}
+
+/* loginuidmap top_level: ,"loginuid":N,"loginname":".." of the process. */
+static void put_top_loginuid(struct wd_buf *b, struct wd_enrich *en)
+{
+	const struct wd_pnode *n = en->lineage->n ? en->lineage->v[0].node : NULL;
+
+	if (!en->loginuid_top || !n || n->loginuid == WD_LOGINUID_UNSET)
+		return;
+	wd_json_u64(b, "loginuid", n->loginuid);
+	put_user(b, "loginname", n->loginuid, en);
 }
 
 /* ,"tid","uid","username","comm": the calling thread. */
@@ -338,12 +362,15 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		wd_json_key(b, "error", false);
 		put_error(b, e->error);
 		wd_dns_put_dest_name(b, en->dns, e);
+		wd_plugins_put_connect(b, en->plugins, e);
 	}
 	wd_buf_puts(b, ",\"hook\":\"");
 	wd_buf_puts(b, wd_variant_name(e->hdr.variant));
 	wd_buf_putc(b, '"');
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);
+	put_container(b, e, en);
+	put_top_loginuid(b, en);
 	put_tree(b, e, en, cmdline_cap, max_nodes);
 	put_rules(b, en);
 	wd_buf_putc(b, '}');
@@ -387,6 +414,7 @@ void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
 		wd_lineage_build(en->ptable, e, en->lineage);
 	en->lineage_ready = false;
 	en->seq++;
+	en->loginuid_top = wd_plugins_loginuid_top(en->plugins, e->hdr.type);
 	render_fit(b, e, en, en->max_bytes, render);
 }
 
@@ -400,6 +428,8 @@ static void udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 	put_caller(b, e, en);
 	wd_json_u64(b, "netns", e->netns);
 	wd_json_u64(b, "cgroup_id", e->cgroup_id);
+	put_container(b, e, en);
+	put_top_loginuid(b, en);
 	put_tree(b, e, en, cmdline_cap, max_nodes);
 }
 
@@ -407,6 +437,7 @@ void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 			  struct wd_enrich *en, size_t max_bytes)
 {
 	wd_lineage_build(en->ptable, e, en->lineage);
+	en->loginuid_top = wd_plugins_loginuid_top(en->plugins, e->hdr.type);
 	render_fit(b, e, en, max_bytes, udp_common);
 }
 

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "container/container.h"
 #include "output/json.h"
+#include "plugins/plugins.h"
 #include "proc/ptable.h"
 #include "proc/users.h"
 #include "wd_abi.h"
@@ -28,6 +30,9 @@ struct wd_enrich {
 	size_t nrule_tags;
 	uint64_t repeat_count; /* flood summary: connects not written (0: none) */
 	uint64_t first_ns, last_ns; /* their boot times */
+	struct wd_containers *containers; /* NULL: no "container" member */
+	struct wd_plugins *plugins;       /* NULL: none */
+	bool loginuid_top; /* this event: loginuid at the top level, not per node */
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME now, in ns. */
