@@ -132,7 +132,7 @@ test-san:
 
 # libFuzzer targets (tests/fuzz/NAME.c), clang with ASan + UBSan, each run
 # FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/NAME).
-FUZZ_TARGETS := config record passwd proc dns eventjson jsonr
+FUZZ_TARGETS := config record passwd proc dns json_read
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
@@ -168,8 +168,7 @@ fuzz: deps fuzz-build
 # make test: each target from a fixed seed for a fixed number of runs (about
 # 20 s each here) over the committed corpus, so a red CI can be replayed;
 # `make fuzz` explores by time.
-FUZZ_RUNS := config:18000 record:8000 passwd:1000000 proc:15000 dns:1000000 eventjson:200000 \
-	jsonr:300000
+FUZZ_RUNS := config:18000 record:8000 passwd:1000000 proc:15000 dns:1000000 json_read:650000
 test-fuzz: deps fuzz-build
 	$(Q)for tr in $(FUZZ_RUNS); do t=$${tr%%:*}; n=$${tr##*:}; \
 		rm -rf $(FUZZ_BUILD)/corpus-test/$$t && mkdir -p $(FUZZ_BUILD)/corpus-test/$$t && \

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "container/jsonr.h"
 #include "container/runtime.h"
 #include "util/file.h"
+#include "util/json_read.h"
 #include "util/log.h"
 
 /*
@@ -55,20 +55,20 @@ void wd_container_clear(struct wd_container *c)
 }
 
 /* *dst = the string at tok (if it is one and *dst is unset). */
-static void take_str(const struct wd_cj *j, int tok, char **dst)
+static void take_str(const struct wd_jr *j, int tok, char **dst)
 {
 	if (*dst || tok < 0)
 		return;
-	*dst = wd_cj_strdup(j, tok);
+	*dst = wd_jr_strdup(j, tok);
 }
 
 /* An object of string values -> c's labels, sorted by key, at most WD_RT_LABELS_MAX. */
-static int take_labels(struct wd_container *c, const struct wd_cj *j, int obj)
+static int take_labels(struct wd_container *c, const struct wd_jr *j, int obj)
 {
 	size_t n, k = 0;
-	uint32_t t;
+	int t;
 
-	if (obj < 0 || j->t[obj].type != WD_CJ_OBJ || c->nlabels)
+	if (wd_jr_type(j, obj) != WD_JR_OBJ || c->nlabels)
 		return 0;
 	n = j->t[obj].n < WD_RT_LABELS_MAX ? j->t[obj].n : WD_RT_LABELS_MAX;
 	c->label_keys = calloc(n ? n : 1, sizeof(char *));
@@ -77,11 +77,9 @@ static int take_labels(struct wd_container *c, const struct wd_cj *j, int obj)
 		free_labels(c);
 		return -ENOMEM;
 	}
-	t = (uint32_t)obj + 1;
-	for (uint32_t m = 0; m < j->t[obj].n && k < n; m++) {
-		char *key = wd_cj_strdup(j, (int)t), *val = wd_cj_strdup(j, (int)t + 1);
+	for (t = wd_jr_first(j, obj); t >= 0 && k < n; t = wd_jr_next(j, obj, t)) {
+		char *key = wd_jr_strdup(j, t), *val = wd_jr_strdup(j, t + 1);
 
-		t = j->t[t + 1].next;
 		if (!key || !val) { /* not a string value (or \u0000): left out */
 			free(key);
 			free(val);
@@ -108,24 +106,24 @@ int wd_rt_from_inspect(struct wd_container *c, const char *json, size_t len)
 {
 	static const char *const image[] = { "Config", "Image", NULL };
 	static const char *const labels[] = { "Config", "Labels", NULL };
-	struct wd_cj j;
-	int err = wd_cj_parse(&j, json, len, WD_RT_TOKENS_MAX, 0);
+	struct wd_jr j;
+	int err = wd_jr_parse(&j, json, len, WD_RT_TOKENS_MAX, 0);
 
-	if (!err && j.t[0].type != WD_CJ_OBJ)
+	if (!err && wd_jr_type(&j, 0) != WD_JR_OBJ)
 		err = -EINVAL;
 	if (!err) {
 		char *name = NULL;
 
-		take_str(&j, wd_cj_get(&j, 0, "Name"), &name);
+		take_str(&j, wd_jr_get(&j, 0, "Name"), &name);
 		if (name) { /* Docker says "/name" */
 			free(c->name);
 			c->name = strdup(name[0] == '/' ? name + 1 : name);
 			free(name);
 		}
-		take_str(&j, wd_cj_path(&j, 0, image), &c->image);
-		err = take_labels(c, &j, wd_cj_path(&j, 0, labels));
+		take_str(&j, wd_jr_path(&j, 0, image), &c->image);
+		err = take_labels(c, &j, wd_jr_path(&j, 0, labels));
 	}
-	wd_cj_free(&j);
+	wd_jr_free(&j);
 	return err;
 }
 
@@ -141,48 +139,49 @@ int wd_rt_from_inspect(struct wd_container *c, const char *json, size_t len)
  */
 int wd_rt_from_bundle(struct wd_container *c, const char *json, size_t len)
 {
-	struct wd_cj j;
-	int err = wd_cj_parse(&j, json, len, WD_RT_TOKENS_MAX, 0), a;
+	struct wd_jr j;
+	int err = wd_jr_parse(&j, json, len, WD_RT_TOKENS_MAX, 0), a;
 
-	a = err ? -1 : wd_cj_get(&j, 0, "annotations");
+	a = err ? -1 : wd_jr_get(&j, 0, "annotations");
 	if (!err && a < 0)
 		err = -ENODATA;
-	if (!err && wd_cj_get(&j, a, "io.kubernetes.cri.sandbox-name") >= 0) {
+	if (!err && wd_jr_get(&j, a, "io.kubernetes.cri.sandbox-name") >= 0) {
 		c->runtime = "containerd";
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.cri.sandbox-name"), &c->pod);
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.cri.sandbox-namespace"),
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.cri.sandbox-name"), &c->pod);
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.cri.sandbox-namespace"),
 			 &c->namespace);
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.cri.container-name"), &c->container);
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.cri.image-name"), &c->image);
-	} else if (!err && wd_cj_get(&j, a, "io.kubernetes.pod.name") >= 0) {
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.cri.container-name"), &c->container);
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.cri.image-name"), &c->image);
+	} else if (!err && wd_jr_get(&j, a, "io.kubernetes.pod.name") >= 0) {
 		c->runtime = "cri-o";
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.pod.name"), &c->pod);
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.pod.namespace"), &c->namespace);
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.container.name"), &c->container);
-		take_str(&j, wd_cj_get(&j, a, "io.kubernetes.cri-o.ImageName"), &c->image);
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.pod.name"), &c->pod);
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.pod.namespace"), &c->namespace);
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.container.name"), &c->container);
+		take_str(&j, wd_jr_get(&j, a, "io.kubernetes.cri-o.ImageName"), &c->image);
 	} else if (!err) {
 		err = -ENODATA; /* not a Kubernetes container's bundle */
 	}
 	if (!err && c->container && !c->name)
 		c->name = strdup(c->container);
-	wd_cj_free(&j);
+	wd_jr_free(&j);
 	return err;
 }
 
 /* Podman's container config: {"spec":{...},"id":"<id>","name":...}. */
 static int podman_config(struct wd_container *c, const char *s, size_t len)
 {
-	struct wd_cj j;
-	int err = wd_cj_parse(&j, s, len, WD_RT_TOKENS_MAX, WD_CJ_PREFIX);
+	struct wd_jr j;
+	int err = wd_jr_parse(&j, s, len, WD_RT_TOKENS_MAX, WD_JR_PREFIX);
 
-	if (!err && (j.t[0].type != WD_CJ_OBJ || !wd_cj_streq(&j, wd_cj_get(&j, 0, "id"), c->id)))
+	if (!err && (wd_jr_type(&j, 0) != WD_JR_OBJ ||
+		     !wd_jr_streq(&j, wd_jr_get(&j, 0, "id"), c->id)))
 		err = -ENODATA;
 	if (!err) {
-		take_str(&j, wd_cj_get(&j, 0, "name"), &c->name);
-		take_str(&j, wd_cj_get(&j, 0, "rootfsImageName"), &c->image);
-		err = take_labels(c, &j, wd_cj_get(&j, 0, "labels"));
+		take_str(&j, wd_jr_get(&j, 0, "name"), &c->name);
+		take_str(&j, wd_jr_get(&j, 0, "rootfsImageName"), &c->image);
+		err = take_labels(c, &j, wd_jr_get(&j, 0, "labels"));
 	}
-	wd_cj_free(&j);
+	wd_jr_free(&j);
 	return err;
 }
 
@@ -218,32 +217,31 @@ int wd_rt_from_podman_db(struct wd_container *c, const char *db, size_t len)
 /* containers.json: [{"id":..,"names":[..],"metadata":"{\"image-name\":..}"}] */
 static int podman_containers_json(struct wd_container *c, const char *s, size_t len)
 {
-	struct wd_cj j, m = { 0 };
-	int err = wd_cj_parse(&j, s, len, WD_RT_TOKENS_MAX * 4, 0), found = -ENOENT;
-	uint32_t t;
+	struct wd_jr j, m = { 0 };
+	int err = wd_jr_parse(&j, s, len, WD_RT_TOKENS_MAX * 4, 0), found = -ENOENT;
+	int t;
 
-	if (err || j.t[0].type != WD_CJ_ARR) {
-		wd_cj_free(&j);
+	if (err || wd_jr_type(&j, 0) != WD_JR_ARR) {
+		wd_jr_free(&j);
 		return err ? err : -EINVAL;
 	}
-	t = 1;
-	for (uint32_t i = 0; i < j.t[0].n; i++, t = j.t[t].next) {
-		int names = wd_cj_get(&j, (int)t, "names");
+	for (t = wd_jr_first(&j, 0); t >= 0; t = wd_jr_next(&j, 0, t)) {
+		int names = wd_jr_get(&j, t, "names");
 		char *meta;
 
-		if (!wd_cj_streq(&j, wd_cj_get(&j, (int)t, "id"), c->id))
+		if (!wd_jr_streq(&j, wd_jr_get(&j, t, "id"), c->id))
 			continue;
-		if (names >= 0 && j.t[names].type == WD_CJ_ARR && j.t[names].n)
+		if (wd_jr_first(&j, names) >= 0 && wd_jr_type(&j, names) == WD_JR_ARR)
 			take_str(&j, names + 1, &c->name);
-		meta = wd_cj_strdup(&j, wd_cj_get(&j, (int)t, "metadata"));
-		if (meta && !wd_cj_parse(&m, meta, strlen(meta), 256, 0))
-			take_str(&m, wd_cj_get(&m, 0, "image-name"), &c->image);
-		wd_cj_free(&m);
+		meta = wd_jr_strdup(&j, wd_jr_get(&j, t, "metadata"));
+		if (meta && !wd_jr_parse(&m, meta, strlen(meta), 256, 0))
+			take_str(&m, wd_jr_get(&m, 0, "image-name"), &c->image);
+		wd_jr_free(&m);
 		free(meta);
 		found = 0;
 		break;
 	}
-	wd_cj_free(&j);
+	wd_jr_free(&j);
 	return found;
 }
 

@@ -8,12 +8,14 @@
 #include <sysexits.h>
 
 #include "rules/engine.h"
-#include "rules/jsonread.h"
 #include "rules/testrules.h"
+#include "util/json_read.h"
 #include "wd_filter.h"
 
 #define MAX_ANC 1024
 #define MAX_LABELS 256
+#define MAX_BYTES (1u << 20) /* one line */
+#define MAX_TOKENS 131072   /* of one line: values and keys */
 
 struct tally {
 	size_t events, dropped, tagged, passed, malformed, skipped;
@@ -27,14 +29,16 @@ struct subj {
 	const char *lkeys[MAX_LABELS], *lvals[MAX_LABELS];
 };
 
-static const struct wd_jr_node *child(const struct wd_jr_doc *d, const struct wd_jr_node *n)
+/* The string of member key of object obj, or NULL. */
+static const char *str(const struct wd_jr *d, int obj, const char *key)
 {
-	return n && n->child >= 0 ? &d->v[n->child] : NULL;
+	return wd_jr_str(d, wd_jr_get(d, obj, key));
 }
 
-static const struct wd_jr_node *next(const struct wd_jr_doc *d, const struct wd_jr_node *n)
+/* The number of member key of object obj, if it is one in [0, max]. */
+static bool num(const struct wd_jr *d, int obj, const char *key, double max, double *out)
 {
-	return n->next >= 0 ? &d->v[n->next] : NULL;
+	return wd_jr_num(d, wd_jr_get(d, obj, key), out) && *out >= 0 && *out <= max;
 }
 
 static int probe_id(const char *s)
@@ -48,45 +52,44 @@ static int probe_id(const char *s)
 	return !strcmp(s, "udp_session") ? WD_PROBE_UDP_SESSION : -1;
 }
 
-static void fill_tree(const struct wd_jr_doc *d, const struct wd_jr_node *ev, struct subj *x)
+static void fill_tree(const struct wd_jr *d, int ev, struct subj *x)
 {
-	const struct wd_jr_node *tree = wd_jr_get(d, ev, "proctree"), *n;
+	int tree = wd_jr_get(d, ev, "proctree"), n;
 	size_t i = 0;
 
-	if (!tree || tree->type != WD_JR_ARR)
+	if (wd_jr_type(d, tree) != WD_JR_ARR)
 		return;
-	n = child(d, tree);
-	if (n) {
-		x->s.exe = wd_jr_str(d, n, "exe");
-		x->s.cmdline = wd_jr_str(d, n, "cmdline");
-		n = next(d, n);
+	n = wd_jr_first(d, tree);
+	if (n >= 0) {
+		x->s.exe = str(d, n, "exe");
+		x->s.cmdline = str(d, n, "cmdline");
+		n = wd_jr_next(d, tree, n);
 	}
-	for (; n && i < MAX_ANC; n = next(d, n), i++) {
-		x->anc_exe[i] = wd_jr_str(d, n, "exe");
-		x->anc_cmd[i] = wd_jr_str(d, n, "cmdline");
+	for (; n >= 0 && i < MAX_ANC; n = wd_jr_next(d, tree, n), i++) {
+		x->anc_exe[i] = str(d, n, "exe");
+		x->anc_cmd[i] = str(d, n, "cmdline");
 	}
 	x->s.anc_exe = x->anc_exe;
 	x->s.anc_cmdline = x->anc_cmd;
 	x->s.nanc = i;
 }
 
-static void fill_container(const struct wd_jr_doc *d, const struct wd_jr_node *ev,
-			   struct subj *x)
+static void fill_container(const struct wd_jr *d, int ev, struct subj *x)
 {
-	const struct wd_jr_node *c = wd_jr_get(d, ev, "container"), *l;
+	int c = wd_jr_get(d, ev, "container"), labels, l;
 	size_t i = 0;
 
-	if (!c || c->type != WD_JR_OBJ)
+	if (wd_jr_type(d, c) != WD_JR_OBJ)
 		return;
-	x->s.container_name = wd_jr_str(d, c, "name");
-	x->s.container_image = wd_jr_str(d, c, "image");
-	l = wd_jr_get(d, c, "labels");
-	for (l = l && l->type == WD_JR_OBJ ? child(d, l) : NULL; l && i < MAX_LABELS;
-	     l = next(d, l)) {
-		if (l->type != WD_JR_STR)
+	x->s.container_name = str(d, c, "name");
+	x->s.container_image = str(d, c, "image");
+	labels = wd_jr_get(d, c, "labels");
+	l = wd_jr_type(d, labels) == WD_JR_OBJ ? wd_jr_first(d, labels) : -1;
+	for (; l >= 0 && i < MAX_LABELS; l = wd_jr_next(d, labels, l)) {
+		if (!wd_jr_str(d, l) || !wd_jr_str(d, l + 1)) /* key, value */
 			continue;
-		x->lkeys[i] = l->key;
-		x->lvals[i++] = l->str;
+		x->lkeys[i] = wd_jr_str(d, l);
+		x->lvals[i++] = wd_jr_str(d, l + 1);
 	}
 	x->s.label_keys = x->lkeys;
 	x->s.label_values = x->lvals;
@@ -94,34 +97,34 @@ static void fill_container(const struct wd_jr_doc *d, const struct wd_jr_node *e
 }
 
 /* The destination (or local address) of n: its "daddr"/"laddr" and "port". */
-static void fill_dest(const struct wd_jr_doc *d, const struct wd_jr_node *n, const char *key,
-		      struct wd_rule_subject *s)
+static void fill_dest(const struct wd_jr *d, int n, const char *key, struct wd_rule_subject *s)
 {
-	const struct wd_jr_node *port = wd_jr_get(d, n, "port");
-	const char *a = wd_jr_str(d, n, key);
+	const char *a = str(d, n, key);
+	double port;
 
 	s->family = 0;
 	if (a && inet_pton(AF_INET, a, s->addr) == 1)
 		s->family = AF_INET;
 	else if (a && inet_pton(AF_INET6, a, s->addr) == 1)
 		s->family = AF_INET6;
-	s->port = port && port->type == WD_JR_NUM && port->num >= 0 && port->num <= 65535 ?
-			  (uint16_t)port->num : 0;
+	s->port = num(d, n, "port", 65535, &port) ? (uint16_t)port : 0;
 }
 
 /* Fill x from event ev: 0, or -EINVAL if it is not an event of a probe. */
-static int fill(const struct wd_jr_doc *d, const struct wd_jr_node *ev, struct subj *x)
+static int fill(const struct wd_jr *d, int ev, struct subj *x)
 {
-	const struct wd_jr_node *uid = wd_jr_get(d, ev, "uid");
+	double uid;
 
 	memset(&x->s, 0, sizeof(x->s));
-	x->s.probe = probe_id(wd_jr_str(d, ev, "probe"));
+	x->s.probe = probe_id(str(d, ev, "probe"));
 	if (x->s.probe < 0)
 		return -EINVAL;
-	x->s.comm = wd_jr_str(d, ev, "comm");
-	x->s.user = wd_jr_str(d, ev, "username");
-	x->s.uid = uid && uid->type == WD_JR_NUM && uid->num >= 0 && uid->num < 4294967295.0 ?
-			   (uint32_t)uid->num : WD_UID_NONE;
+	x->s.comm = str(d, ev, "comm");
+	x->s.user = str(d, ev, "username");
+	if (num(d, ev, "uid", 4294967295.0, &uid) && uid < 4294967295.0)
+		x->s.uid = (uint32_t)uid;
+	else
+		x->s.uid = WD_UID_NONE;
 	fill_tree(d, ev, x);
 	fill_container(d, ev, x);
 	if (x->s.probe == WD_PROBE_NET_LISTEN)
@@ -132,18 +135,18 @@ static int fill(const struct wd_jr_doc *d, const struct wd_jr_node *ev, struct s
 }
 
 /* udp_session: dropped when each destination is; tags of every one. */
-static bool judge(const struct wd_config *cfg, const struct wd_jr_doc *d,
-		  const struct wd_jr_node *ev, struct subj *x, struct wd_rule_verdict *v)
+static bool judge(const struct wd_config *cfg, const struct wd_jr *d, int ev, struct subj *x,
+		  struct wd_rule_verdict *v)
 {
-	const struct wd_jr_node *dests = wd_jr_get(d, ev, "destinations"), *n;
+	int dests = wd_jr_get(d, ev, "destinations"), n;
 	struct wd_rule_verdict one;
 	bool all = true, any = false;
 
-	if (x->s.probe != WD_PROBE_UDP_SESSION || !dests || dests->type != WD_JR_ARR)
+	if (x->s.probe != WD_PROBE_UDP_SESSION || wd_jr_type(d, dests) != WD_JR_ARR)
 		return wd_rules_eval(&cfg->rules, &x->s, v);
 	v->drop = -1;
 	v->ntags = 0;
-	for (n = child(d, dests); n; n = next(d, n)) {
+	for (n = wd_jr_first(d, dests); n >= 0; n = wd_jr_next(d, dests, n)) {
 		fill_dest(d, n, "daddr", &x->s);
 		any = true;
 		if (wd_rules_eval(&cfg->rules, &x->s, &one))
@@ -194,26 +197,27 @@ static void report(const struct wd_config *cfg, FILE *out, size_t lineno,
 static void one_line(const struct wd_config *cfg, char *line, size_t len, size_t lineno,
 		     FILE *out, struct tally *t, struct subj *x)
 {
-	struct wd_jr_doc d;
+	struct wd_jr d = { 0 };
 	struct wd_rule_verdict v;
-	char err[128];
-	const char *probe;
 
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
 	if (!len)
 		return;
-	if (wd_jr_parse(&d, line, len, err, sizeof(err))) {
+	if (len > MAX_BYTES) {
 		t->malformed++;
-		fprintf(out, "line %zu: not JSON: %s\n", lineno, err);
-	} else if ((probe = wd_jr_str(&d, &d.v[0], "probe")) && !strcmp(probe, "agent")) {
+		fprintf(out, "line %zu: not JSON: longer than %u bytes\n", lineno, MAX_BYTES);
+	} else if (wd_jr_parse(&d, line, len, MAX_TOKENS, 0)) {
+		t->malformed++;
+		fprintf(out, "line %zu: not JSON: %s\n", lineno, d.err);
+	} else if (wd_jr_streq(&d, wd_jr_get(&d, 0, "probe"), "agent")) {
 		t->skipped++;
-	} else if (fill(&d, &d.v[0], x)) {
+	} else if (fill(&d, 0, x)) {
 		t->malformed++;
 		fprintf(out, "line %zu: not an event (no tcp_connect, net_listen or "
 			"udp_session \"probe\")\n", lineno);
 	} else {
-		judge(cfg, &d, &d.v[0], x, &v);
+		judge(cfg, &d, 0, x, &v);
 		report(cfg, out, lineno, x, &v, t);
 	}
 	wd_jr_free(&d);

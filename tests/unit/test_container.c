@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Container identity, runtime answers, container_labels, the JSON reader, hosts files. */
+/* Container identity, runtime answers, container_labels, hosts files. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,6 @@
 #include "config/config.h"
 #include "container/cgroup.h"
 #include "container/container.h"
-#include "container/jsonr.h"
 #include "container/runtime.h"
 #include "plugins/hosts.h"
 
@@ -85,80 +84,6 @@ Test(cgroup, proc_text_v2_first_then_v1)
 	cr_assert_eq(wd_cgroup_text_container(host, strlen(host), id, v2, sizeof(v2), &v1),
 		     WD_RT_NONE);
 	cr_assert_str_eq(v2, "/user.slice/session-3.scope");
-}
-
-/* ---- the JSON reader ----------------------------------------------------- */
-
-static int parse(const char *s, struct wd_cj *j)
-{
-	return wd_cj_parse(j, s, strlen(s), 1000, 0);
-}
-
-Test(jsonr, accepts_json)
-{
-	static const char *const good[] = {
-		"{}", "[]", "0", "-0.5e+3", "\"\"", "true", " null ", "[1,[2,[3]],{\"a\":{}}]",
-		"\"\\u00e9\\ud83d\\ude00\\n\\\"\"", "{\"k\":\"\xc3\xa9\"}",
-	};
-	struct wd_cj j;
-
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		cr_assert_eq(parse(good[i], &j), 0, "%s", good[i]);
-		wd_cj_free(&j);
-	}
-}
-
-Test(jsonr, refuses_what_is_not_json)
-{
-	static const char *const bad[] = {
-		"", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "01", "1.", "-", ".5", "1e", "tru",
-		"\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\nb\"", "\"\xff\"", "\"\xc0\xaf\"",
-		"\"\xed\xa0\x80\"", "[1] 2", "{\"a\" 1}", "'a'", "[1 2]", "\"abc",
-	};
-	struct wd_cj j;
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(parse(bad[i], &j), -EINVAL, "%s", bad[i]);
-		wd_cj_free(&j);
-	}
-}
-
-Test(jsonr, bounds_depth_and_tokens)
-{
-	char deep[200];
-	struct wd_cj j;
-
-	memset(deep, '[', 100);
-	memset(deep + 100, ']', 100);
-	cr_assert_eq(wd_cj_parse(&j, deep, 200, 1000, 0), -E2BIG);
-	wd_cj_free(&j);
-	cr_assert_eq(wd_cj_parse(&j, "[1,2,3,4]", 9, 3, 0), -E2BIG);
-	wd_cj_free(&j);
-}
-
-Test(jsonr, gets_keys_and_unescapes)
-{
-	static const char *const path[] = { "Config", "Labels", "team", NULL };
-	const char *s = "{\"Name\":\"/web\",\"Config\":{\"Image\":\"x\",\"Labels\":"
-			"{\"team\":\"bl\\u0075e\",\"n\":1}},\"Z\":[1,{\"Config\":0}]}";
-	struct wd_cj j;
-	char *v;
-
-	cr_assert_eq(parse(s, &j), 0);
-	v = wd_cj_strdup(&j, wd_cj_path(&j, 0, path));
-	cr_assert_str_eq(v, "blue");
-	free(v);
-	cr_assert(wd_cj_streq(&j, wd_cj_get(&j, 0, "Name"), "/web"));
-	cr_assert_eq(wd_cj_get(&j, 0, "missing"), -1);
-	cr_assert_null(wd_cj_strdup(&j, wd_cj_get(&j, wd_cj_get(&j, wd_cj_get(&j, 0, "Config"),
-							    "Labels"), "n")));
-	wd_cj_free(&j);
-	cr_assert_eq(parse("\"a\\u0000b\"", &j), 0);
-	cr_assert_null(wd_cj_strdup(&j, 0)); /* a NUL cannot be a C string */
-	wd_cj_free(&j);
-	cr_assert_eq(wd_cj_parse(&j, "{\"a\":1}trailing", 15, 100, WD_CJ_PREFIX), 0);
-	cr_assert_eq(j.end, 7);
-	wd_cj_free(&j);
 }
 
 /* ---- runtime answers ----------------------------------------------------- */
