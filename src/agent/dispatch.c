@@ -247,8 +247,10 @@ static void proc_record(struct wd_dispatch *d, const struct wd_proc_event *e, si
 	wd_ptable_apply(&d->ptable, e, size);
 	if (size < WD_PROC_EVENT_FIXED)
 		return;
-	if (e->hdr.type == WD_EV_EXEC)
-		wd_rstate_on_exec(&d->rules, &d->ptable, e->pid, e->start_ns);
+	/* a fork runs its parent's program: it gets its own verdict too */
+	if (e->hdr.type == WD_EV_EXEC || e->hdr.type == WD_EV_FORK)
+		wd_rstate_on_start(&d->rules, &d->ptable, e->pid, e->start_ns,
+				   e->hdr.type == WD_EV_FORK);
 	else if (e->hdr.type == WD_EV_EXIT)
 		wd_rstate_on_exit(&d->rules, e->pid, e->start_ns);
 }

@@ -183,7 +183,7 @@ bool wd_rstate_judge(struct wd_rule_state *st, const struct wd_connect_event *e,
 }
 
 /* The kernel's verdict for node n: written, or removed when there is none. */
-static void write_verdict(struct wd_rule_state *st, const struct wd_pnode *n)
+static void write_verdict(struct wd_rule_state *st, const struct wd_pnode *n, bool held)
 {
 	const struct wd_pnode *nodes[WD_LINEAGE_MAX];
 	struct wd_rule_subject s = { .uid = WD_UID_NONE };
@@ -204,7 +204,8 @@ static void write_verdict(struct wd_rule_state *st, const struct wd_pnode *n)
 		}
 	}
 	if (rule < 0 || st->slot_of[rule] == WD_SLOT_NONE) {
-		st->hooks.del_verdict(st->hooks.ctx, n->pid, n->start_ns);
+		if (held) /* (a fresh fork has none to remove) */
+			st->hooks.del_verdict(st->hooks.ctx, n->pid, n->start_ns);
 		return;
 	}
 	if (st->hooks.set_verdict(st->hooks.ctx, n->pid, n->start_ns, st->slot_of[rule],
@@ -239,11 +240,11 @@ void wd_rstate_set(struct wd_rule_state *st, const struct wd_rules *rules,
 		return;
 	for (struct wd_pnode *n = t->ahead; n; n = n->anext)
 		if (!n->exited)
-			write_verdict(st, n);
+			write_verdict(st, n, true);
 }
 
-void wd_rstate_on_exec(struct wd_rule_state *st, struct wd_ptable *t, uint32_t pid,
-		       uint64_t start_ns)
+void wd_rstate_on_start(struct wd_rule_state *st, struct wd_ptable *t, uint32_t pid,
+			uint64_t start_ns, bool fork)
 {
 	struct wd_pnode *n;
 
@@ -251,7 +252,7 @@ void wd_rstate_on_exec(struct wd_rule_state *st, struct wd_ptable *t, uint32_t p
 		return;
 	n = wd_ptable_find(t, pid, start_ns);
 	if (n)
-		write_verdict(st, n);
+		write_verdict(st, n, !fork);
 }
 
 void wd_rstate_add_drops(struct wd_rule_state *st, uint64_t n)

@@ -71,9 +71,9 @@ void wd_rstate_set(struct wd_rule_state *st, const struct wd_rules *rules,
  */
 bool wd_rstate_judge(struct wd_rule_state *st, const struct wd_connect_event *e,
 		     const struct wd_lineage *lin, const struct wd_users *users);
-/* The process (pid, start) exec'd: its verdict for the kernel. */
-void wd_rstate_on_exec(struct wd_rule_state *st, struct wd_ptable *t, uint32_t pid,
-		       uint64_t start_ns);
+/* The process (pid, start) was forked or exec'd: its verdict for the kernel. */
+void wd_rstate_on_start(struct wd_rule_state *st, struct wd_ptable *t, uint32_t pid,
+			uint64_t start_ns, bool fork);
 /* The process exited: its verdict goes. */
 void wd_rstate_on_exit(struct wd_rule_state *st, uint32_t pid, uint64_t start_ns);
 /* n more events dropped by the rule of the last verdict (a flood summary's). */

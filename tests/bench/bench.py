@@ -252,6 +252,8 @@ class DetachedLoad:
 
 # (flood control off: the "reported" row writes every connect it counts)
 REPORT_ALL = "agent:\n  output: file:@OUT@\n  repeat_limit: {window: 0}\ntcp_connect: {}\n"
+# The same for a compared build older than flood control (no repeat_limit key).
+REPORT_ALL_PLAIN = "agent:\n  output: file:@OUT@\ntcp_connect: {}\n"
 # Every connect of the load generator dropped by a rule on its executable:
 # decided per process in the kernel once its exec is known.
 RULE_DROP_ALL = ("agent:\n  output: file:@OUT@\n  repeat_limit: {window: 0}\n"
@@ -287,7 +289,7 @@ def overhead(args, tmp, listener, results):
     if args.compare:  # another build of whodunit, e.g. before a change
         configs[6:6] = [
             ("compared binary, every connect reported",
-             lambda: Agent(tmp, REPORT_ALL, "report-cmp", args.compare)),
+             lambda: Agent(tmp, REPORT_ALL_PLAIN, "report-cmp", args.compare)),
             ("compared binary, every connect filtered",
              lambda: Agent(tmp, FILTER_ALL, "filter-cmp", args.compare))]
     table = {}
@@ -485,7 +487,7 @@ def rsyslog_ceiling(d, target, sample, n):
 
 
 def start_once(tmp, binary, times, own):
-    a = Agent(tmp, REPORT_ALL, "start", binary).start()
+    a = Agent(tmp, REPORT_ALL_PLAIN if binary else REPORT_ALL, "start", binary).start()
     times.append(a.ready_s * 1000)
     a.stop()
     with open(a.err) as f:
@@ -558,7 +560,9 @@ def memory_and_latency(args, tmp, listener, results):
             buf += data
             *lines, buf = buf.split(b"\n")
             for l in lines:
-                seen.setdefault(json.loads(l)["sport"], now)
+                ev = json.loads(l)
+                if ev.get("probe") == "tcp_connect":  # (agent records too)
+                    seen.setdefault(ev["sport"], now)
         if p.poll() is not None:
             grace = grace or time.monotonic()
             if time.monotonic() - grace > 0.5:  # one more drain period

@@ -100,6 +100,38 @@ def test_process_only_rule_is_decided_in_the_kernel(make_agent, tmpdir_short):
     assert 500 <= stop["total"]["rule_dropped_kernel"] <= 520, stop
 
 
+FORKER = r"""
+import os, socket, sys, time
+port = int(sys.argv[1])
+pid = os.fork()
+if pid == 0:  # a worker that does not exec, as daemons fork them
+    print(os.getpid(), flush=True)
+    time.sleep(0.5)  # the agent has read the fork by now
+    for _ in range(300):
+        s = socket.socket(); s.connect_ex(("127.0.0.1", port)); s.close()
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+def test_a_fork_gets_its_parents_verdict_in_the_kernel(make_agent, tmpdir_short):
+    """A worker forked without exec runs its parent's program: the kernel
+    drops its connects as well, from the fork record on."""
+    exe = os.path.join(tmpdir_short, "wd-rule-py")
+    shutil.copy(sys.executable, exe)
+    port = free_port()
+    agent = make_agent(config(
+        "  - name: py-copy\n    action: drop\n    match: {exe: \"*/wd-rule-py\"}\n")
+    ).start()
+    p = subprocess.run([exe, "-c", FORKER, str(port)], stdout=subprocess.PIPE,
+                       text=True, check=True, timeout=60)
+    child = int(p.stdout.split()[0])
+    stop = stop_record(agent)
+    assert not [e for e in agent.events() if e["pid"] == child]
+    assert stop["rules"]["py-copy"]["count"] == 300, stop
+    assert stop["total"]["rule_dropped_kernel"] == 300, stop
+
+
 EXEC_AWAY = r"""
 import os, socket, sys, time
 port = int(sys.argv[1])
