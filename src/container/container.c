@@ -80,10 +80,11 @@ void wd_containers_free(struct wd_containers *cs)
 	if (cs->bucket && cs->lookups + cs->resolved + cs->unresolved)
 		wd_info("containers: %zu cgroups cached (%zu bytes), %llu lookups, %llu misses, "
 			"%llu resolved, %llu unresolved, %llu gone with their cgroup, "
-			"%llu evicted", cs->count, cs->bytes, (unsigned long long)cs->lookups,
+			"%llu evicted, %llu lookups of exited processes skipped", cs->count,
+			cs->bytes, (unsigned long long)cs->lookups,
 			(unsigned long long)cs->misses, (unsigned long long)cs->resolved,
 			(unsigned long long)cs->unresolved, (unsigned long long)cs->removed,
-			(unsigned long long)cs->evicted);
+			(unsigned long long)cs->evicted, (unsigned long long)cs->gone_skipped);
 	for (size_t b = 0; cs->bucket && b < cs->nbuckets; b++)
 		while (cs->bucket[b])
 			unlink_entry(cs, &cs->bucket[b]);
@@ -270,6 +271,24 @@ static uint64_t v1_key(const char *id)
 	return WD_CTR_V1_KEY | k;
 }
 
+#define GONE_NS (1000 * 1000000LL) /* a gone pid is not read again for 1 s */
+
+/* Was pid's /proc entry gone a moment ago? (slot: by pid, one per slot) */
+static struct wd_ctr_gone *gone_slot(struct wd_containers *cs, uint32_t pid)
+{
+	return &cs->gone[(pid * 2654435761u) >> 26];
+}
+
+static bool recently_gone(struct wd_containers *cs, uint32_t pid)
+{
+	const struct wd_ctr_gone *g = gone_slot(cs, pid);
+
+	if (g->pid != pid || !g->until_ns || wd_clock_ns(CLOCK_MONOTONIC) >= g->until_ns)
+		return false;
+	cs->gone_skipped++;
+	return true;
+}
+
 /* Read /proc/PID/cgroup: the entry of cgid (or of pid's v1 container). */
 static struct wd_ctr_entry *from_proc(struct wd_containers *cs, uint64_t cgid,
 				      uint32_t pid, bool cache_host)
@@ -283,10 +302,15 @@ static struct wd_ctr_entry *from_proc(struct wd_containers *cs, uint64_t cgid,
 	int err;
 	char *text;
 
+	if (recently_gone(cs, pid))
+		return NULL;
 	snprintf(path, sizeof(path), "%s/%u/cgroup", cs->proc_root, pid);
 	text = wd_read_file(path, 65536, &len, NULL, &err);
-	if (!text)
-		return NULL; /* gone: nothing cached, the next event tries */
+	if (!text) { /* gone: nothing cached; its next events wait a second */
+		*gone_slot(cs, pid) = (struct wd_ctr_gone){
+			.pid = pid, .until_ns = wd_clock_ns(CLOCK_MONOTONIC) + GONE_NS };
+		return NULL;
+	}
 	rt = wd_cgroup_text_container(text, len, id, v2, sizeof(v2), &v1);
 	free(text);
 	if (cs->cgroot[0] && v2[0]) { /* still in that cgroup? else cache nothing */

@@ -74,9 +74,17 @@ struct wd_containers {
 	struct wd_ctr_watch *watches;
 	size_t nwatches, capwatches;
 	int64_t next_check_ns; /* CLOCK_MONOTONIC: retries, and checks without inotify */
+	/*
+	 * Processes whose /proc entry was gone: not read again for a while
+	 * (a burst of events of an exited process costs one failed open).
+	 */
+	struct wd_ctr_gone {
+		uint32_t pid;
+		int64_t until_ns;
+	} gone[64];
 	/* counted */
 	uint64_t lookups, misses, resolved, unresolved, evicted, removed, allow_full;
-	uint64_t watch_full, overflows;
+	uint64_t watch_full, overflows, gone_skipped;
 };
 
 int wd_containers_init(struct wd_containers *cs, const struct wd_config *cfg,
