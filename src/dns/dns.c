@@ -117,17 +117,6 @@ void wd_dns_put_dest_name(struct wd_buf *b, struct wd_dns *d,
 	wd_buf_puts(b, self ? ",\"dest_name_by\":\"self\"" : ",\"dest_name_by\":\"host\"");
 }
 
-static void put_addr(struct wd_buf *b, int family, const uint8_t *addr)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family, addr, s, sizeof(s)))
-		s[0] = '\0';
-	wd_buf_putc(b, '"');
-	wd_buf_puts(b, s);
-	wd_buf_putc(b, '"');
-}
-
 /* The receiver as a connect-shaped record: its ancestry comes from the table. */
 static void receiver(struct wd_dns *d, const struct wd_dns_event *ev, struct wd_enrich *en)
 {
@@ -163,7 +152,7 @@ static void put_lists(struct wd_buf *b, const struct wd_dns_answer *a, size_t st
 		mark = b->len;
 		if (i)
 			wd_buf_putc(b, ',');
-		put_addr(b, a->addrs[i].family, a->addrs[i].addr);
+		wd_json_addr(b, a->addrs[i].family, a->addrs[i].addr);
 		if (max && b->len - start + DNS_TAIL_BYTES > max) {
 			b->len = mark;
 			*cut = true;
@@ -210,7 +199,7 @@ void wd_dns_format(struct wd_buf *b, struct wd_dns *d, const struct wd_dns_event
 	if (a->naddrs)
 		wd_json_u64(b, "ttl", ttl);
 	wd_json_key(b, "server", false);
-	put_addr(b, ev->family, ev->saddr);
+	wd_json_addr(b, ev->family, ev->saddr);
 	if (a->cut)
 		wd_buf_puts(b, ",\"answer_cut\":true");
 	if (cut)

@@ -93,17 +93,6 @@ static void put_comm(struct wd_buf *b, const char *comm)
 	wd_json_str(b, comm, strnlen(comm, WD_COMM_LEN));
 }
 
-static void put_addr(struct wd_buf *b, int family, const uint8_t *addr)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family, addr, s, sizeof(s)))
-		s[0] = '\0';
-	wd_buf_putc(b, '"');
-	wd_buf_puts(b, s);
-	wd_buf_putc(b, '"');
-}
-
 static void put_error(struct wd_buf *b, int err)
 {
 	const char *name;
@@ -340,7 +329,7 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 	wd_buf_puts(b, family == AF_INET ? ",\"family\":\"ipv4\"" : ",\"family\":\"ipv6\"");
 	if (e->hdr.type == WD_EV_LISTEN) {
 		wd_json_key(b, "laddr", false);
-		put_addr(b, family, e->saddr);
+		wd_json_addr(b, family, e->saddr);
 		wd_json_u64(b, "port", e->sport);
 		wd_buf_puts(b, e->protocol == 17 ? ",\"protocol\":\"udp\"" :
 						   ",\"protocol\":\"tcp\"");
@@ -354,10 +343,10 @@ static void render(struct wd_buf *b, const struct wd_connect_event *e,
 		wd_buf_puts(b, en->snapshot ? ",\"snapshot\":true" : ",\"snapshot\":false");
 	} else {
 		wd_json_key(b, "daddr", false);
-		put_addr(b, family, e->daddr);
+		wd_json_addr(b, family, e->daddr);
 		wd_json_u64(b, "port", e->dport);
 		wd_json_key(b, "saddr", false);
-		put_addr(b, family, e->saddr);
+		wd_json_addr(b, family, e->saddr);
 		wd_json_u64(b, "sport", e->sport);
 		wd_json_key(b, "error", false);
 		put_error(b, e->error);
@@ -445,7 +434,7 @@ void wd_format_udp_dest(struct wd_buf *b, int family, const uint8_t *addr,
 			uint16_t port, double duration, uint64_t count)
 {
 	wd_buf_puts(b, "{\"daddr\":");
-	put_addr(b, family == AF_INET ? AF_INET : AF_INET6, addr);
+	wd_json_addr(b, family == AF_INET ? AF_INET : AF_INET6, addr);
 	wd_json_u64(b, "port", port);
 	wd_buf_printf(b, ",\"duration\":%.3f", duration);
 	wd_json_u64(b, "msg_count", count);

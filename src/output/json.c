@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -204,4 +205,15 @@ void wd_json_u64(struct wd_buf *b, const char *key, unsigned long long v)
 {
 	wd_json_key(b, key, false);
 	wd_buf_u64(b, v);
+}
+
+void wd_json_addr(struct wd_buf *b, int family, const uint8_t *addr)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, s, sizeof(s)))
+		s[0] = '\0';
+	wd_buf_putc(b, '"');
+	wd_buf_puts(b, s);
+	wd_buf_putc(b, '"');
 }

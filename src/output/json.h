@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct wd_buf {
 	char *p;
@@ -31,6 +32,8 @@ const char *wd_buf_cstr(struct wd_buf *b);
  * so any input yields exactly one valid line of JSON.
  */
 void wd_json_str(struct wd_buf *b, const char *s, size_t len);
+/* An IPv4 (family AF_INET, 4 bytes) or IPv6 (16 bytes) address as a JSON string. */
+void wd_json_addr(struct wd_buf *b, int family, const uint8_t *addr);
 /* "key": prefix, with a comma unless first. */
 void wd_json_key(struct wd_buf *b, const char *key, bool first);
 /* ,"key":N */
