@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,53 @@ void wd_health_status(const struct wd_totals *t, size_t table)
 	wd_notify(s);
 }
 
+/* The counters, as node_exporter reads them: name, help, field of wd_totals. */
+struct wd_counter {
+	const char *name;
+	const char *help;
+	size_t off;
+};
+
+#define C(n, f, h) { n, h, offsetof(struct wd_totals, f) }
+static const struct wd_counter counters[] = {
+	C("seen_total", seen, "Connects, listens and UDP destinations seen."),
+	C("filtered_total", filtered, "Dropped in the kernel by the filters."),
+	C("container_filtered_total", container_filtered,
+	  "Of filtered: dropped in the kernel by container_labels."),
+	C("emitted_total", emitted, "Records put in the ring buffer."),
+	C("lost_ring_full_total", ring_lost, "Events lost because the ring buffer was full."),
+	C("lost_output_total", output_lost, "Events the output could not deliver."),
+	C("written_total", written, "Lines the output delivered."),
+	C("process_records_lost_total", proc_lost,
+	  "Fork/exec/exit records lost (ring buffer full)."),
+	C("malformed_total", malformed, "Records that failed the checks."),
+	C("reloads_total", reloads, "Configuration reloads applied."),
+	C("udp_map_full_total", udp_map_full,
+	  "udp_session: kernel map updates that failed (destination not tracked)."),
+	C("udp_close_lost_total", udp_close_lost,
+	  "udp_session: socket releases lost (ring buffer full)."),
+	C("udp_sessions_dropped_total", udp_sessions_dropped,
+	  "udp_session: sessions not tracked (session table full)."),
+	C("udp_evicted_total", udp_evicted,
+	  "udp_session: destinations whose kernel counters were evicted."),
+	C("udp_swept_total", udp_swept,
+	  "udp_session: kernel destinations no session knew, deleted by the sweep."),
+	C("udp_destinations_truncated_total", udp_truncated,
+	  "udp_session: destinations left out of records (size bounds)."),
+	C("dns_answers_total", dns_answers, "dns: answers parsed (their addresses named)."),
+	C("dns_lost_total", dns_lost, "dns: answers lost (ring buffer full)."),
+	C("dns_malformed_total", dns_malformed, "dns: answers that broke a bound, ignored."),
+	C("rule_dropped_kernel_total", rule_dropped,
+	  "Connects and listens dropped in the kernel by a rule's verdict."),
+	C("repeat_suppressed_total", repeat_suppressed,
+	  "Connects over repeat_limit's burst, counted in the kernel."),
+	C("repeat_reported_total", repeat_reported,
+	  "Suppressed connects reported in summaries (repeat_count)."),
+	C("repeat_uncounted_total", repeat_uncounted,
+	  "Suppressed connects no summary could report (lost records)."),
+};
+#undef C
+
 static void metric(FILE *f, const char *name, const char *type, const char *help,
 		   unsigned long long v)
 {
@@ -51,56 +100,12 @@ static void write_metrics(FILE *f, const struct wd_totals *t,
 			  const struct wd_ptable *table,
 			  size_t udp_sessions)
 {
-	metric(f, "seen_total", "counter", "Connects, listens and UDP destinations seen.",
-	       t->seen);
-	metric(f, "filtered_total", "counter", "Dropped in the kernel by the filters.",
-	       t->filtered);
-	metric(f, "emitted_total", "counter", "Records put in the ring buffer.", t->emitted);
-	metric(f, "lost_ring_full_total", "counter",
-	       "Events lost because the ring buffer was full.", t->ring_lost);
-	metric(f, "lost_output_total", "counter",
-	       "Events the output could not deliver.", t->output_lost);
-	metric(f, "written_total", "counter", "Lines the output delivered.", t->written);
-	metric(f, "process_records_lost_total", "counter",
-	       "Fork/exec/exit records lost (ring buffer full).", t->proc_lost);
-	metric(f, "malformed_total", "counter", "Records that failed the checks.",
-	       t->malformed);
-	metric(f, "reloads_total", "counter", "Configuration reloads applied.", t->reloads);
-	metric(f, "udp_map_full_total", "counter",
-	       "udp_session: kernel map updates that failed (destination not tracked).",
-	       t->udp_map_full);
-	metric(f, "udp_close_lost_total", "counter",
-	       "udp_session: socket releases lost (ring buffer full).", t->udp_close_lost);
-	metric(f, "udp_sessions_dropped_total", "counter",
-	       "udp_session: sessions not tracked (session table full).",
-	       t->udp_sessions_dropped);
-	metric(f, "udp_evicted_total", "counter",
-	       "udp_session: destinations whose kernel counters were evicted.",
-	       t->udp_evicted);
-	metric(f, "udp_swept_total", "counter",
-	       "udp_session: kernel destinations no session knew, deleted by the sweep.",
-	       t->udp_swept);
-	metric(f, "udp_destinations_truncated_total", "counter",
-	       "udp_session: destinations left out of records (size bounds).",
-	       t->udp_truncated);
-	metric(f, "dns_answers_total", "counter",
-	       "dns: answers parsed (their addresses named).", t->dns_answers);
-	metric(f, "dns_lost_total", "counter",
-	       "dns: answers lost (ring buffer full).", t->dns_lost);
-	metric(f, "dns_malformed_total", "counter",
-	       "dns: answers that broke a bound, ignored.", t->dns_malformed);
-	metric(f, "rule_dropped_kernel_total", "counter",
-	       "Connects and listens dropped in the kernel by a rule's verdict.",
-	       t->rule_dropped);
-	metric(f, "repeat_suppressed_total", "counter",
-	       "Connects over repeat_limit's burst, counted in the kernel.",
-	       t->repeat_suppressed);
-	metric(f, "repeat_reported_total", "counter",
-	       "Suppressed connects reported in summaries (repeat_count).",
-	       t->repeat_reported);
-	metric(f, "repeat_uncounted_total", "counter",
-	       "Suppressed connects no summary could report (lost records).",
-	       t->repeat_uncounted);
+	const char *base = (const char *)t;
+	size_t i;
+
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		metric(f, counters[i].name, "counter", counters[i].help,
+		       *(const uint64_t *)(base + counters[i].off));
 	metric(f, "process_table_entries", "gauge", "Processes in the process table.",
 	       table->count);
 	metric(f, "process_table_bytes", "gauge",
