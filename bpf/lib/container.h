@@ -16,6 +16,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, WD_CTR_ALLOW_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* filled by userland only */
 	__type(key, __u64);   /* cgroup v2 id */
 	__type(value, __u32); /* 1 << WD_PROBE_* allowed */
 } wd_ctr_allow SEC(".maps");

@@ -14,6 +14,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, WD_VERDICTS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* filled by userland: no start-up cost */
 	__type(key, __u32);
 	__type(value, struct wd_verdict);
 } wd_verdicts SEC(".maps");

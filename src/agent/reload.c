@@ -125,6 +125,51 @@ static bool same_dns_filters(const struct wd_probe_config *a,
 	return true;
 }
 
+static bool same_strv(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static bool same_plugins(const struct wd_probe_config *a, const struct wd_probe_config *b)
+{
+	const struct wd_plugins_config *x = &a->plug, *y = &b->plug;
+
+	return x->sourceipmap == y->sourceipmap && x->loginuidmap == y->loginuidmap &&
+	       x->loginuid_top_level == y->loginuid_top_level &&
+	       same_str(x->attribute_key, y->attribute_key) &&
+	       same_strv(x->hostfiles, x->nhostfiles, y->hostfiles, y->nhostfiles);
+}
+
+/* What the events carry besides the connect: names, containers, plugins. */
+static void diff_enrichment(const struct wd_config *o, const struct wd_config *n,
+			    struct names *changed)
+{
+	const struct wd_probe_config *op[] = { &o->tcp_connect, &o->net_listen, &o->udp_session };
+	const struct wd_probe_config *np[] = { &n->tcp_connect, &n->net_listen, &n->udp_session };
+	bool labels = false, plugins = false;
+
+	for (size_t i = 0; i < sizeof(op) / sizeof(op[0]); i++) {
+		labels |= !same_strv(op[i]->container_labels, op[i]->ncontainer_labels,
+				     np[i]->container_labels, np[i]->ncontainer_labels);
+		plugins |= !same_plugins(op[i], np[i]);
+	}
+	if (o->dns_names != n->dns_names)
+		add(changed, "dns_names");
+	if (labels)
+		add(changed, "container_labels");
+	if (o->container_labels_max != n->container_labels_max ||
+	    !same_strv(o->container_bundle_dirs, o->ncontainer_bundle_dirs,
+		       n->container_bundle_dirs, n->ncontainer_bundle_dirs))
+		add(changed, "containers");
+	if (plugins)
+		add(changed, "plugins");
+}
+
 /*
  * What the new config n changes against the running o. Settings that only
  * a restart can change keep their running values in n and are named in
@@ -160,6 +205,7 @@ static void diff(const struct wd_config *o, struct wd_config *n,
 		add(changed, "net_listen");
 	if (o->dns.enabled && n->dns.enabled && !same_dns_filters(&o->dns, &n->dns))
 		add(changed, "dns");
+	diff_enrichment(o, n, changed);
 	if (o->ring_buffer_bytes != n->ring_buffer_bytes)
 		add(pending, "ring_buffer_size");
 	if (o->variant != n->variant)

@@ -12,6 +12,7 @@ import os
 import socket
 import random
 import shutil
+import signal
 import subprocess
 import tarfile
 import time
@@ -290,6 +291,47 @@ def test_sourceipmap(make_agent, tmpdir_short):
         assert ev["source_host"] == "loopback-a extra"
         assert time.monotonic() < deadline, "hostfile change not seen"
         time.sleep(0.5)
+
+
+def _reload(agent, text, n):
+    """Write text as the agent's config, SIGHUP, return the n-th reload record."""
+    with open(agent.cfg, "w") as f:
+        f.write(text.replace("@OUT@", agent.out))
+    agent.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while len(agent.records("reload")) < n:
+        assert time.monotonic() < deadline, "no reload record %d" % n
+        time.sleep(0.02)
+    return agent.records("reload")[n - 1]
+
+
+def test_plugins_and_container_labels_change_on_reload(make_agent, tmpdir_short):
+    """A reload names what it changed and the next events follow it: the
+    plugin's new key at once, container_labels in the kernel (a host
+    process is dropped and counted once they are set)."""
+    hosts = os.path.join(tmpdir_short, "hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 loopback-a\n")
+    plug = CONFIG.replace("output: file:@OUT@", "output: file:@OUT@\n  stats_interval: 0") + \
+        "  plugins:\n    sourceipmap:\n      enabled: True\n      hostfiles: [\"%s\"]\n" \
+        "      attribute_key: \"%s\"\n"
+    agent = make_agent(plug % (hosts, "source_host")).start()
+    c = host_connect()
+    assert agent.wait_event(lambda e: e["pid"] == c.truth["pid"])["source_host"] == "loopback-a"
+
+    rec = _reload(agent, plug % (hosts, "src_name"), 1)
+    assert rec["ok"] and rec["changed"] == ["plugins"], rec
+    c = host_connect()
+    ev = agent.wait_event(lambda e: e["pid"] == c.truth["pid"])
+    assert ev["src_name"] == "loopback-a" and "source_host" not in ev
+
+    rec = _reload(agent, plug % (hosts, "src_name") + "  container_labels: [\"team=blue\"]\n", 2)
+    assert rec["ok"] and rec["changed"] == ["container_labels"], rec
+    host = host_connect()
+    time.sleep(0.5)  # (the drain timer: 100 ms)
+    assert agent.stop()[0] == 0
+    assert not [e for e in agent.events() if e["pid"] == host.truth["pid"]]
+    assert agent.records("stop")[0]["total"]["container_filtered"] >= 1
 
 
 def _with_loginuid(port, uid):

@@ -271,7 +271,7 @@ def test_dns_names_off_and_on_by_reload(make_agent, ns):
                 f.write(text.replace("@OUT@", agent.out))
             os.kill(agent.proc.pid, signal.SIGHUP)
             rec = wait_records(agent, "reload", i)[i - 1]
-            assert rec["ok"] and rec["changed"] == ["probes"], rec
+            assert rec["ok"] and rec["changed"] == ["probes", "dns_names"], rec
             assert rec["pending_restart"] == []
         a = ns.client(("resolve", "svc.whodunit.test", 4), ("connect", "127.0.0.77", ns.port))
         named.append(one_connect(agent, a["pid"], "127.0.0.77").get("dest_name"))
