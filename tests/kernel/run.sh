@@ -14,7 +14,8 @@
 # $GT_CLIENT or build/tests/gt_client, $CACHE_DIR or build/kernel-cache.
 # Other knobs: WD_KERNELS (the Debian releases whose kernel is booted, by
 # codename, default "bullseye bookworm trixie"), WD_VM_TIMEOUT (seconds per
-# kernel, default 300), WD_VM_ACCEL (default tcg), WD_VM_QUIET=1 (do not echo
+# kernel, default 300), WD_VM_ACCEL (default tcg,thread=single: see
+# tests/lib/vm.sh), WD_VM_QUIET=1 (do not echo
 # the serial console while it runs), WD_VM_APPEND (extra kernel command line,
 # for debugging the harness), WD_KERNEL_META (the Debian metapackage naming
 # the kernel, default linux-image-amd64).
@@ -38,7 +39,6 @@ WHODUNIT=${1:-${WHODUNIT:-build/whodunit}}
 GT_CLIENT=${2:-${GT_CLIENT:-build/tests/gt_client}}
 CACHE_DIR=${3:-${CACHE_DIR:-build/kernel-cache}}
 TIMEOUT=${WD_VM_TIMEOUT:-300}
-ACCEL=${WD_VM_ACCEL:-tcg}
 META=${WD_KERNEL_META:-linux-image-amd64}
 read -r -a SUITES <<<"${WD_KERNELS:-bullseye bookworm trixie}"
 
@@ -46,6 +46,7 @@ t_start=$(date +%s.%N)
 VM_TAG=kernel-matrix
 # shellcheck source=../lib/vm.sh
 . "$here/../lib/vm.sh"
+ACCEL=${WD_VM_ACCEL:-$WD_TCG_ACCEL}
 
 [[ $EUID -eq 0 ]] || die "run as root (installs packages, builds device nodes)"
 [[ -x $WHODUNIT ]] || die "$WHODUNIT not found: run 'make' first"

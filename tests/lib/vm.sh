@@ -5,6 +5,13 @@
 # booting a guest under qemu with its serial console captured. Source it
 # after setting VM_TAG (the message prefix).
 
+# qemu's TCG with one thread for all vCPUs. With a thread per vCPU a guest
+# vCPU can still run code another vCPU has just re-patched (the kernel's
+# int3-based text poking, which every tracepoint attach and detach does):
+# a guest 6.12 once died of "Oops: int3" in syscall_trace_enter. One
+# thread costs these guests no measurable time (matrix 75 s either way).
+WD_TCG_ACCEL=tcg,thread=single
+
 say() { printf '%s: %s\n' "$VM_TAG" "$*"; }
 die() {
 	printf '%s: ERROR: %s\n' "$VM_TAG" "$*" >&2

@@ -125,11 +125,11 @@ cp "$BASE" "$INITRD"
 say "initramfs $INITRD ($(du -m "$INITRD" | cut -f1) MiB)"
 
 # -------------------------------------------------------------------- boot
-say "booting under qemu (tcg, -nic none, timeout ${TIMEOUT}s); console log $LOG"
+say "booting under qemu ($WD_TCG_ACCEL, -nic none, timeout ${TIMEOUT}s); console log $LOG"
 t_boot=$(date +%s.%N)
 set +e
 boot_vm "$TIMEOUT" "$RUN_DIR" "$LOG" "WDPKG-INFO start" \
-	"$QEMU" -accel tcg -cpu max -smp 2 -m "$MEM" -nographic -no-reboot -nic none \
+	"$QEMU" -accel "$WD_TCG_ACCEL" -cpu max -smp 2 -m "$MEM" -nographic -no-reboot -nic none \
 	-kernel "$VMLINUZ" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init systemd.unit=multi-user.target systemd.show_status=0 ${WD_VM_APPEND:-}"
 set -e
