@@ -22,6 +22,7 @@
 #include <bpf/bpf_endian.h>
 #include "wd_abi.h"
 #include "wd_filter.h"
+#include "lib/abi.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -33,6 +34,8 @@ const volatile __u64 wakeup_bytes = 64 * 1024;
  * probing; the verifier prunes the branch not taken.
  */
 const volatile bool task_btf = false;
+/* bpf_task_pt_regs() exists (Linux 5.15+); set by userland after probing. */
+const volatile bool task_pt_regs = false;
 /* net_listen: drop UDP binds to port 0 (the kernel picks a port). */
 const volatile bool exclude_random_bind = false;
 

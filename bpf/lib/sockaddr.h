@@ -18,19 +18,21 @@
 static __always_inline void read_sockaddr(struct sockaddr *uaddr, __u16 family,
 					  __u8 *addr, __u16 *port)
 {
+	__be16 p = 0;
+
 	__builtin_memset(addr, 0, 16);
 	if (family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)uaddr;
+		struct wd_sockaddr_in *in = (struct wd_sockaddr_in *)uaddr;
 
-		/* Explicit sizes: BPF_CORE_READ_INTO copies sizeof(*addr) == 1. */
-		bpf_core_read(addr, 4, &in->sin_addr.s_addr);
-		*port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
+		bpf_probe_read_kernel(addr, 4, &in->addr);
+		bpf_probe_read_kernel(&p, sizeof(p), &in->port);
 	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)uaddr;
+		struct wd_sockaddr_in6 *in6 = (struct wd_sockaddr_in6 *)uaddr;
 
-		bpf_core_read(addr, 16, &in6->sin6_addr.in6_u.u6_addr8);
-		*port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
+		bpf_probe_read_kernel(addr, 16, in6->addr);
+		bpf_probe_read_kernel(&p, sizeof(p), &in6->port);
 	}
+	*port = bpf_ntohs(p);
 }
 
 /*
@@ -40,26 +42,26 @@ static __always_inline void read_sockaddr(struct sockaddr *uaddr, __u16 family,
 static __always_inline int user_sockaddr(void *uaddr, long len, __u16 *family,
 					 __u8 *addr, __u16 *port)
 {
-	struct sockaddr_in6 sa = {};
+	struct wd_sockaddr_in6 sa = {};
 
-	if (len < (long)sizeof(struct sockaddr_in))
+	if (len < (long)sizeof(struct wd_sockaddr_in))
 		return -1;
 	if (len > (long)sizeof(sa))
 		len = sizeof(sa);
 	if (bpf_probe_read_user(&sa, len & 0x1f, uaddr))
 		return -1;
-	if (sa.sin6_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+	if (sa.family == AF_INET) {
+		struct wd_sockaddr_in *in = (struct wd_sockaddr_in *)&sa;
 
-		__builtin_memcpy(addr, &in->sin_addr.s_addr, 4);
-		*port = bpf_ntohs(in->sin_port);
-	} else if (sa.sin6_family == AF_INET6 && len >= (long)sizeof(sa)) {
-		__builtin_memcpy(addr, sa.sin6_addr.in6_u.u6_addr8, 16);
-		*port = bpf_ntohs(sa.sin6_port);
+		__builtin_memcpy(addr, &in->addr, 4);
+		*port = bpf_ntohs(in->port);
+	} else if (sa.family == AF_INET6 && len >= (long)sizeof(sa)) {
+		__builtin_memcpy(addr, sa.addr, 16);
+		*port = bpf_ntohs(sa.port);
 	} else {
 		return -1;
 	}
-	*family = sa.sin6_family;
+	*family = sa.family;
 	return 0;
 }
 

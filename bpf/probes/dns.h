@@ -46,7 +46,7 @@ struct {
 } wd_dns_scratch SEC(".maps");
 
 /* A UDP socket sends to (or connects to) port 53: remember who. */
-static __always_inline int dns_query(struct bpf_sock_addr *ctx)
+static __always_inline int dns_query(struct wd_sock_addr_ctx *ctx)
 {
 	struct task_struct *t;
 	struct wd_dns_sock v;
@@ -65,25 +65,25 @@ static __always_inline int dns_query(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/sendmsg4")
-int wd_dns_sendmsg4(struct bpf_sock_addr *ctx)
+int wd_dns_sendmsg4(struct wd_sock_addr_ctx *ctx)
 {
 	return dns_query(ctx);
 }
 
 SEC("cgroup/sendmsg6")
-int wd_dns_sendmsg6(struct bpf_sock_addr *ctx)
+int wd_dns_sendmsg6(struct wd_sock_addr_ctx *ctx)
 {
 	return dns_query(ctx);
 }
 
 SEC("cgroup/connect4")
-int wd_dns_connect4(struct bpf_sock_addr *ctx)
+int wd_dns_connect4(struct wd_sock_addr_ctx *ctx)
 {
 	return dns_query(ctx);
 }
 
 SEC("cgroup/connect6")
-int wd_dns_connect6(struct bpf_sock_addr *ctx)
+int wd_dns_connect6(struct wd_sock_addr_ctx *ctx)
 {
 	return dns_query(ctx);
 }
@@ -93,7 +93,7 @@ int wd_dns_connect6(struct bpf_sock_addr *ctx)
  * read in place from the linear part when it holds the header (no helper
  * call: the path every packet takes), else copied out.
  */
-static __always_inline int ip_protocol(struct __sk_buff *skb, __u32 at)
+static __always_inline int ip_protocol(struct wd_skb_ctx *skb, __u32 at)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u8 proto;
@@ -109,7 +109,7 @@ static __always_inline int ip_protocol(struct __sk_buff *skb, __u32 at)
  * Offset of the UDP header of a datagram from port 53 (the skb starts at
  * the network header here), with the server's address in saddr; or -1.
  */
-static __always_inline int dns_udp_offset(struct __sk_buff *skb, __u16 *family,
+static __always_inline int dns_udp_offset(struct wd_skb_ctx *skb, __u16 *family,
 					  __u8 saddr[16])
 {
 	__u8 ip[20];
@@ -140,7 +140,7 @@ static __always_inline int dns_udp_offset(struct __sk_buff *skb, __u16 *family,
 }
 
 /* Copy the payload after off and send it; 0, or -1 when it was lost. */
-static __always_inline int dns_send(struct __sk_buff *skb, struct wd_dns_event *e,
+static __always_inline int dns_send(struct wd_skb_ctx *skb, struct wd_dns_event *e,
 				    int off)
 {
 	__u64 skb_len = skb->len, hdrs = (__u64)off + 8, wire, len, n;
@@ -168,7 +168,7 @@ static __always_inline int dns_send(struct __sk_buff *skb, struct wd_dns_event *
 }
 
 SEC("cgroup_skb/ingress")
-int wd_dns_ingress(struct __sk_buff *skb)
+int wd_dns_ingress(struct wd_skb_ctx *skb)
 {
 	struct wd_dns_sock *who;
 	struct wd_counters *c;
@@ -200,12 +200,12 @@ int wd_dns_ingress(struct __sk_buff *skb)
 	e->start_ns = who->start_ns;
 	e->pid = who->pid;
 	e->netns = who->netns;
-	e->uid = bpf_get_socket_uid(skb);
+	e->uid = bpf_get_socket_uid((void *)skb);
 	e->family = family;
 	e->sport = WD_DNS_PORT;
 	e->_pad = 0;
 	__builtin_memcpy(e->saddr, saddr, 16);
-	e->cgroup_id = bpf_skb_cgroup_id(skb);
+	e->cgroup_id = bpf_skb_cgroup_id((void *)skb);
 	if (dns_send(skb, e, off)) {
 		if (c)
 			c->dns_lost++;

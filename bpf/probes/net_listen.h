@@ -71,7 +71,7 @@ int wd_tp_inet_listen(struct trace_event_raw_inet_sock_set_state *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_enter_bind")
-int wd_tp_sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
+int wd_tp_sys_enter_bind(struct wd_sys_enter_ctx *ctx)
 {
 	struct wd_bind_stash s = {};
 	__u8 addr[16];
@@ -86,7 +86,7 @@ int wd_tp_sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_bind")
-int wd_tp_sys_exit_bind(struct trace_event_raw_sys_exit *ctx)
+int wd_tp_sys_exit_bind(struct wd_sys_exit_ctx *ctx)
 {
 	struct wd_bind_stash s;
 	__u8 laddr[16] = {};

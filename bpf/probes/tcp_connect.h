@@ -153,19 +153,18 @@ struct wd_connect_regs {
 static __always_inline int connect_args(struct wd_connect_regs *a)
 {
 	struct task_struct *t;
-	struct pt_regs *regs;
+	struct wd_pt_regs *regs;
 
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs) &&
-	    task_btf) {
+	if (task_pt_regs && task_btf) {
 		/* a BTF pointer: direct loads, no helper call per field */
-		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		regs = (struct wd_pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 		a->addrlen = regs->dx;
 		a->uaddr = regs->si;
 		a->fd = regs->di;
 		a->nr = regs->orig_ax;
 	} else {
 		t = (struct task_struct *)bpf_get_current_task();
-		regs = (struct pt_regs *)(BPF_CORE_READ(t, stack) + WD_THREAD_SIZE) - 1;
+		regs = (struct wd_pt_regs *)(BPF_CORE_READ(t, stack) + WD_THREAD_SIZE) - 1;
 		if (bpf_probe_read_kernel(a, sizeof(*a), &regs->dx))
 			return -1;
 	}
@@ -181,7 +180,7 @@ static __always_inline int connect_args(struct wd_connect_regs *a)
  * non-TCP inet sockets.
  */
 SEC("tracepoint/syscalls/sys_exit_connect")
-int wd_tp_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+int wd_tp_sys_exit_connect(struct wd_sys_exit_ctx *ctx)
 {
 	struct wd_connect_regs a;
 	struct sock *sk;

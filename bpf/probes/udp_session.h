@@ -45,7 +45,7 @@ struct {
 } wd_udp_scratch SEC(".maps");
 
 /* A datagram (or connect) of a UDP socket to family/addr/port. Always allows. */
-static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
+static __always_inline int udp_dest(struct wd_sock_addr_ctx *ctx, __u16 family,
 				    const __u8 *addr, __u16 port)
 {
 	struct wd_emit ev = {
@@ -107,7 +107,7 @@ static __always_inline int udp_dest(struct bpf_sock_addr *ctx, __u16 family,
 	return 1;
 }
 
-static __always_inline int udp_dest4(struct bpf_sock_addr *ctx)
+static __always_inline int udp_dest4(struct wd_sock_addr_ctx *ctx)
 {
 	__u8 addr[16] = {};
 	__u32 ip = ctx->user_ip4;
@@ -116,7 +116,7 @@ static __always_inline int udp_dest4(struct bpf_sock_addr *ctx)
 	return udp_dest(ctx, AF_INET, addr, bpf_ntohs((__u16)ctx->user_port));
 }
 
-static __always_inline int udp_dest6(struct bpf_sock_addr *ctx)
+static __always_inline int udp_dest6(struct wd_sock_addr_ctx *ctx)
 {
 	__u32 ip[4];
 
@@ -129,31 +129,31 @@ static __always_inline int udp_dest6(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/sendmsg4")
-int wd_udp_sendmsg4(struct bpf_sock_addr *ctx)
+int wd_udp_sendmsg4(struct wd_sock_addr_ctx *ctx)
 {
 	return udp_dest4(ctx);
 }
 
 SEC("cgroup/sendmsg6")
-int wd_udp_sendmsg6(struct bpf_sock_addr *ctx)
+int wd_udp_sendmsg6(struct wd_sock_addr_ctx *ctx)
 {
 	return udp_dest6(ctx);
 }
 
 SEC("cgroup/connect4")
-int wd_udp_connect4(struct bpf_sock_addr *ctx)
+int wd_udp_connect4(struct wd_sock_addr_ctx *ctx)
 {
 	return udp_dest4(ctx);
 }
 
 SEC("cgroup/connect6")
-int wd_udp_connect6(struct bpf_sock_addr *ctx)
+int wd_udp_connect6(struct wd_sock_addr_ctx *ctx)
 {
 	return udp_dest6(ctx);
 }
 
 SEC("cgroup/sock_release")
-int wd_udp_release(struct bpf_sock *sk)
+int wd_udp_release(struct wd_sock_ctx *sk)
 {
 	struct wd_udp_close c = { .hdr = { .type = WD_EV_UDP_CLOSE,
 					   .size = sizeof(c) } };

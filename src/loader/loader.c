@@ -53,6 +53,17 @@ static bool task_btf_supported(void)
 	return cached;
 }
 
+/* Linux 5.15+: connect(2)'s saved registers by a BTF pointer. */
+static bool task_pt_regs_supported(void)
+{
+	static int cached = -1;
+
+	if (cached < 0)
+		cached = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+						 BPF_FUNC_task_pt_regs, NULL) == 1;
+	return cached;
+}
+
 /* A program of the skeleton, whether this load wants it, and its link. */
 struct prog_ref {
 	struct bpf_program *prog;
@@ -261,6 +272,8 @@ static int load(struct wd_loader *l, const struct wd_loader_opts *o,
 		bpf_program__set_autoload(t[i].prog, t[i].want);
 	s->rodata->wakeup_bytes = o->wakeup_bytes;
 	s->rodata->task_btf = task_btf_supported();
+	s->rodata->task_pt_regs = l->variant == WD_VARIANT_TRACEPOINT && o->tcp_connect &&
+				  task_pt_regs_supported();
 	s->rodata->exclude_random_bind = o->exclude_random_bind;
 	err = size_maps(l, o, why, whylen);
 	if (err)
