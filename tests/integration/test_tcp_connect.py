@@ -162,18 +162,24 @@ def bpftool_prog_names():
     return [p.get("name", "") for p in json.loads(out)]
 
 
+def wd_prog_ids():
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], check=True,
+                         capture_output=True).stdout
+    return {p["id"] for p in json.loads(out) if p.get("name", "").startswith("wd_")}
+
+
 def test_sigterm_detaches_within_a_second(make_agent):
+    before = wd_prog_ids()  # (another agent's programs, if one runs)
     agent = make_agent(FILE_CONFIG).start()
-    names = bpftool_prog_names()
-    ours = [n for n in names if n.startswith("wd_")]
-    assert ours, "no whodunit program loaded while running: %s" % names
+    ours = wd_prog_ids() - before
+    assert ours, "no whodunit program loaded while running: %s" % bpftool_prog_names()
     rc, took = agent.stop()
     assert rc == 0
     assert took < 1.0, "took %.2fs to stop" % took
     # The kernel frees detached programs asynchronously (RCU): allow a moment.
     deadline = time.monotonic() + 2
-    while [n for n in bpftool_prog_names() if n.startswith("wd_")]:
-        assert time.monotonic() < deadline, bpftool_prog_names()
+    while ours & wd_prog_ids():
+        assert time.monotonic() < deadline, ours & wd_prog_ids()
         time.sleep(0.05)
 
 
