@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/json_read.h"
+
 #define READY_TIMEOUT_MS 30000
 #define EVENT_TIMEOUT_MS 10000
 #define GT_TIMEOUT_MS 10000
@@ -187,8 +189,12 @@ static int write_file(const char *path, const char *text)
 	return close(fd);
 }
 
-/* ------------------------------------------------------------ tiny JSON */
+/* ------------------------------------------------------------------ JSON */
 
+/*
+ * An event as a tree, built from the tokens of whodunit's own strict reader
+ * (src/util/json_read.c): a line it refuses is no event.
+ */
 enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 
 struct jv {
@@ -199,11 +205,6 @@ struct jv {
 	size_t n;	   /* J_ARR/J_OBJ: number of items */
 	struct jv **items; /* J_ARR/J_OBJ */
 	char **keys;	   /* J_OBJ */
-};
-
-struct jp {
-	const char *p, *end;
-	int depth;
 };
 
 static void jfree(struct jv *v)
@@ -221,283 +222,72 @@ static void jfree(struct jv *v)
 	free(v);
 }
 
-static void jws(struct jp *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' ||
-				 *j->p == '\r'))
-		j->p++;
-}
+static struct jv *jbuild(const struct wd_jr *j, int tok);
 
-static int hexval(char c)
+/* The items (and keys) of container tok into v; false when memory is short. */
+static bool jchildren(const struct wd_jr *j, int tok, struct jv *v)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+	bool obj = v->t == J_OBJ;
+	size_t want = j->t[tok].n;
+	int c;
 
-static bool read_u16(struct jp *j, unsigned *out)
-{
-	unsigned v = 0;
-
-	if (j->end - j->p < 4)
+	v->items = calloc(want ? want : 1, sizeof(*v->items));
+	v->keys = obj ? calloc(want ? want : 1, sizeof(*v->keys)) : NULL;
+	if (!v->items || (obj && !v->keys))
 		return false;
-	for (int i = 0; i < 4; i++) {
-		int h = hexval(j->p[i]);
-
-		if (h < 0)
+	for (c = wd_jr_first(j, tok); c >= 0 && v->n < want; c = wd_jr_next(j, tok, c)) {
+		if (obj)
+			v->keys[v->n] = wd_jr_strdup(j, c);
+		v->items[v->n] = jbuild(j, obj ? c + 1 : c);
+		if (!v->items[v->n++] || (obj && !v->keys[v->n - 1]))
 			return false;
-		v = v * 16 + (unsigned)h;
 	}
-	j->p += 4;
-	*out = v;
 	return true;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Parses a string starting at the opening quote. */
-static char *jstring(struct jp *j)
-{
-	const char *start;
-	char *out, *o;
-
-	if (j->p >= j->end || *j->p != '"')
-		return NULL;
-	start = ++j->p;
-	/* Output is never longer than the input. */
-	out = malloc((size_t)(j->end - start) + 1);
-	if (!out)
-		return NULL;
-	o = out;
-	while (j->p < j->end && *j->p != '"') {
-		unsigned char c = (unsigned char)*j->p++;
-
-		if (c < 0x20)
-			goto bad; /* raw control byte: invalid JSON */
-		if (c != '\\') {
-			*o++ = (char)c;
-			continue;
-		}
-		if (j->p >= j->end)
-			goto bad;
-		c = (unsigned char)*j->p++;
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u': {
-			unsigned cp, lo;
-
-			if (!read_u16(j, &cp))
-				goto bad;
-			if (cp >= 0xd800 && cp < 0xdc00) {
-				if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
-					goto bad;
-				j->p += 2;
-				if (!read_u16(j, &lo) || lo < 0xdc00 || lo >= 0xe000)
-					goto bad;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp < 0xe000) {
-				goto bad;
-			}
-			o += put_utf8(o, cp);
-			break;
-		}
-		default:
-			goto bad;
-		}
-	}
-	if (j->p >= j->end)
-		goto bad;
-	j->p++; /* closing quote */
-	*o = 0;
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
-static struct jv *jvalue(struct jp *j);
-
-static bool jpush(struct jv *v, struct jv *item, char *key)
-{
-	struct jv **ni = realloc(v->items, (v->n + 1) * sizeof(*ni));
-
-	if (!ni)
-		return false;
-	v->items = ni;
-	if (v->t == J_OBJ) {
-		char **nk = realloc(v->keys, (v->n + 1) * sizeof(*nk));
-
-		if (!nk)
-			return false;
-		v->keys = nk;
-		v->keys[v->n] = key;
-	}
-	v->items[v->n++] = item;
-	return true;
-}
-
-static struct jv *jcontainer(struct jp *j, bool obj)
+static struct jv *jbuild(const struct wd_jr *j, int tok)
 {
 	struct jv *v = calloc(1, sizeof(*v));
+	bool ok = v != NULL;
 
-	if (!v || ++j->depth > 64) {
-		free(v);
-		return NULL;
-	}
-	v->t = obj ? J_OBJ : J_ARR;
-	j->p++; /* [ or { */
-	jws(j);
-	if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
-		j->p++;
-		j->depth--;
-		return v;
-	}
-	for (;;) {
-		char *key = NULL;
-		struct jv *item;
-
-		jws(j);
-		if (obj) {
-			key = jstring(j);
-			if (!key)
-				goto bad;
-			jws(j);
-			if (j->p >= j->end || *j->p != ':') {
-				free(key);
-				goto bad;
-			}
-			j->p++;
-		}
-		item = jvalue(j);
-		if (!item || !jpush(v, item, key)) {
-			free(key);
-			jfree(item);
-			goto bad;
-		}
-		jws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
-			j->p++;
-			j->depth--;
-			return v;
-		}
-		goto bad;
-	}
-bad:
-	jfree(v);
-	return NULL;
-}
-
-static struct jv *jvalue(struct jp *j)
-{
-	struct jv *v;
-
-	jws(j);
-	if (j->p >= j->end)
-		return NULL;
-	switch (*j->p) {
-	case '{':
-		return jcontainer(j, true);
-	case '[':
-		return jcontainer(j, false);
-	case '"': {
-		char *s = jstring(j);
-
-		if (!s)
-			return NULL;
-		v = calloc(1, sizeof(*v));
-		if (!v) {
-			free(s);
-			return NULL;
-		}
-		v->t = J_STR;
-		v->s = s;
-		return v;
-	}
-	}
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		return NULL;
-	if (j->end - j->p >= 4 && !strncmp(j->p, "true", 4)) {
+	switch (ok ? wd_jr_type(j, tok) : 0) {
+	case WD_JR_TRUE:
+	case WD_JR_FALSE:
 		v->t = J_BOOL;
-		v->b = true;
-		j->p += 4;
-	} else if (j->end - j->p >= 5 && !strncmp(j->p, "false", 5)) {
-		v->t = J_BOOL;
-		j->p += 5;
-	} else if (j->end - j->p >= 4 && !strncmp(j->p, "null", 4)) {
-		v->t = J_NULL;
-		j->p += 4;
-	} else if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
-		char tmp[64], *e;
-		size_t k = 0;
-
-		while (j->p + k < j->end && k < sizeof(tmp) - 1 &&
-		       strchr("+-0123456789.eE", j->p[k]))
-			k++;
-		memcpy(tmp, j->p, k);
-		tmp[k] = 0;
+		v->b = wd_jr_type(j, tok) == WD_JR_TRUE;
+		break;
+	case WD_JR_NUM:
 		v->t = J_NUM;
-		v->num = strtod(tmp, &e);
-		if (e != tmp + k) {
-			free(v);
-			return NULL;
-		}
-		j->p += k;
-	} else {
-		free(v);
+		ok = wd_jr_num(j, tok, &v->num);
+		break;
+	case WD_JR_STR:
+		v->t = J_STR;
+		ok = (v->s = wd_jr_strdup(j, tok)) != NULL;
+		break;
+	case WD_JR_ARR:
+	case WD_JR_OBJ:
+		v->t = wd_jr_type(j, tok) == WD_JR_OBJ ? J_OBJ : J_ARR;
+		ok = jchildren(j, tok, v);
+		break;
+	default:
+		break; /* null */
+	}
+	if (!ok) {
+		jfree(v);
 		return NULL;
 	}
 	return v;
 }
 
-/* Parses exactly one JSON value spanning [s, s+len). */
+/* Exactly one JSON value spanning [s, s+len), or NULL. */
 static struct jv *jparse(const char *s, size_t len)
 {
-	struct jp j = { s, s + len, 0 };
-	struct jv *v = jvalue(&j);
+	struct wd_jr j;
+	struct jv *v = NULL;
 
-	jws(&j);
-	if (v && j.p != j.end) {
-		jfree(v);
-		return NULL;
-	}
+	if (!wd_jr_parse(&j, s, len, 1u << 16, 0))
+		v = jbuild(&j, 0);
+	wd_jr_free(&j);
 	return v;
 }
 

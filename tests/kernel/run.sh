@@ -95,7 +95,8 @@ done
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 say "building guest_check"
-gcc -O2 -Wall -Wextra -Werror -static -o "$RUN_DIR/guest_check" "$here/guest_check.c"
+gcc -O2 -Wall -Wextra -Werror -std=gnu11 -static -I"$here/../../src" -o "$RUN_DIR/guest_check" \
+	"$here/guest_check.c" "$here/../../src/util/json_read.c"
 
 root=$RUN_DIR/rootfs
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,root}
