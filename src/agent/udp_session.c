@@ -17,7 +17,7 @@ void wd_udp_init(struct wd_udp_table *t, size_t max)
 static void dests_clear(struct wd_udp_session *s)
 {
 	for (size_t i = 0; i < s->ndests; i++)
-		free(s->dests[i].name);
+		free(s->dests[i].extra);
 	s->ndests = 0;
 }
 
@@ -126,8 +126,8 @@ struct wd_udp_session *wd_udp_add(struct wd_udp_table *t, uint64_t cookie,
 	d->family = (uint16_t)family;
 	d->port = port;
 	memcpy(d->addr, addr, sizeof(d->addr));
-	d->name = NULL;
-	d->name_len = 0;
+	d->extra = NULL;
+	d->extra_len = 0;
 	return s;
 }
 
@@ -148,9 +148,9 @@ static void put_dest(struct wd_buf *b, const struct wd_udp_session *s,
 		wd_buf_putc(b, ',');
 	wd_format_udp_dest(b, d->family, d->addr, d->port,
 			   (double)(v.last_ns - v.first_ns) / 1e9, v.count);
-	if (d->name && !b->oom) { /* inside the destination's object */
+	if (d->extra && !b->oom) { /* inside the destination's object */
 		b->len--;
-		wd_buf_put(b, d->name, d->name_len);
+		wd_buf_put(b, d->extra, d->extra_len);
 		wd_buf_putc(b, '}');
 	}
 }
@@ -250,16 +250,20 @@ static size_t common_budget(const struct wd_enrich *en)
 		en->max_bytes - WD_UDP_RESERVE_BYTES : en->max_bytes / 2;
 }
 
-/* The name behind a new destination, if the DNS cache knows it (kept as JSON). */
-static void name_dest(struct wd_udp_sessions *u, struct wd_udp_dest *d,
-		      const struct wd_connect_event *e)
+/*
+ * What a new destination carries besides its address: the name behind it,
+ * if the DNS cache knows it, and the tag rules it matched (kept as JSON).
+ */
+static void dest_extra(struct wd_udp_sessions *u, struct wd_udp_dest *d,
+		       const struct wd_connect_event *e)
 {
 	wd_buf_reset(&u->line);
 	wd_dns_put_dest_name(&u->line, u->enrich->dns, e);
-	if (!u->line.len || u->line.oom || !(d->name = malloc(u->line.len)))
+	wd_format_rule_tags(&u->line, u->enrich);
+	if (!u->line.len || u->line.oom || !(d->extra = malloc(u->line.len)))
 		return;
-	memcpy(d->name, u->line.p, u->line.len);
-	d->name_len = u->line.len;
+	memcpy(d->extra, u->line.p, u->line.len);
+	d->extra_len = u->line.len;
 }
 
 void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e)
@@ -279,7 +283,7 @@ void wd_udp_on_dest(struct wd_udp_sessions *u, const struct wd_connect_event *e)
 		       u->common.p ? u->common.p : "", u->common.len, e->family,
 		       e->daddr, e->dport);
 	if (s && s->ndests > before)
-		name_dest(u, &s->dests[s->ndests - 1], e);
+		dest_extra(u, &s->dests[s->ndests - 1], e);
 	if (s && s->ndests > before && u->emit_first)
 		session_emit(u, s, "", true);
 }

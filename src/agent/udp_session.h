@@ -22,8 +22,9 @@ struct wd_udp_dest {
 	uint16_t family;
 	uint16_t port;
 	uint8_t addr[16];
-	char *name; /* ,"dest_name":..,"dest_name_by":.. (name_len bytes), or NULL */
-	size_t name_len;
+	/* ,"dest_name":..,"dest_name_by":.. and ,"rules":[..] (extra_len bytes), or NULL */
+	char *extra;
+	size_t extra_len;
 };
 
 /* Destinations a session keeps; beyond, they are counted (untracked). */

@@ -295,8 +295,7 @@ static void put_caller(struct wd_buf *b, const struct wd_connect_event *e,
 	put_comm(b, e->comm);
 }
 
-/* ,"rules":[tag rules it matched] and a flood summary's ,"repeat_count":.. */
-static void put_rules(struct wd_buf *b, const struct wd_enrich *en)
+void wd_format_rule_tags(struct wd_buf *b, const struct wd_enrich *en)
 {
 	for (size_t i = 0; i < en->nrule_tags; i++) {
 		wd_buf_puts(b, i ? "," : ",\"rules\":[");
@@ -304,6 +303,12 @@ static void put_rules(struct wd_buf *b, const struct wd_enrich *en)
 	}
 	if (en->nrule_tags)
 		wd_buf_putc(b, ']');
+}
+
+/* ,"rules":[tag rules it matched] and a flood summary's ,"repeat_count":.. */
+static void put_rules(struct wd_buf *b, const struct wd_enrich *en)
+{
+	wd_format_rule_tags(b, en);
 	if (!en->repeat_count)
 		return;
 	wd_json_u64(b, "repeat_count", en->repeat_count);

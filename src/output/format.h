@@ -64,6 +64,8 @@ void wd_format_connect(struct wd_buf *b, const struct wd_connect_event *e,
  */
 void wd_format_udp_common(struct wd_buf *b, const struct wd_connect_event *e,
 			  struct wd_enrich *en, size_t max_bytes);
+/* ,"rules":[..]: the tag rules the event matched (en->rule_tags), if any. */
+void wd_format_rule_tags(struct wd_buf *b, const struct wd_enrich *en);
 /* udp_session: one element of "destinations". */
 void wd_format_udp_dest(struct wd_buf *b, int family, const uint8_t *addr,
 			uint16_t port, double duration, uint64_t count);

@@ -213,3 +213,33 @@ def test_many_destinations_fit_max_event_size(make_agent):
     assert all(d["msg_count"] == 1 for d in ev["destinations"])
     stop = agent.records("stop")[0]["total"]
     assert stop["udp_destinations_truncated"] == ev["destinations_truncated"]
+
+
+def test_rules_tag_and_drop_destinations(make_agent):
+    """A tag rule tags the destinations it matched (inside each one); a drop
+    rule leaves its destination out; one socket holds all three."""
+    tagged, dropped, plain = free_port(), free_port(), free_port()
+    while len({tagged, dropped, plain}) < 3:
+        plain = free_port()
+    agent = make_agent("agent:\n  output: file:@OUT@\n  stats_interval: 0\n"
+                       "udp_session:\n  filters: []\n"
+                       "rules:\n"
+                       "  - {name: syslog-out, action: tag, match: {probe: udp_session, port: %d}}\n"
+                       "  - {name: any-udp, action: tag, match: {probe: udp_session, comm: python3}}\n"
+                       "  - {name: noise, action: drop, match: {port: %d}}\n"
+                       % (tagged, dropped)).start()
+    code = ("import socket,os;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "for p in (%d,%d,%d): s.sendto(b'x',('127.1.2.4',p))\n"
+            "s.close();print(os.getpid())" % (tagged, dropped, plain))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
+                       timeout=30)
+    pid = int(r.stdout)
+    ev = agent.wait_event(lambda e: e["probe"] == "udp_session" and e["pid"] == pid,
+                          what="the session")
+    by_port = {d["port"]: d for d in ev["destinations"]}
+    assert sorted(by_port) == sorted([tagged, plain]), ev["destinations"]
+    assert by_port[tagged]["rules"] == ["syslog-out", "any-udp"]
+    assert by_port[plain]["rules"] == ["any-udp"]
+    assert "rules" not in ev  # (per destination, not per session)
+    assert agent.stop()[0] == 0
+    assert agent.records("stop")[0]["rules"]["noise"]["count"] == 1
