@@ -52,5 +52,5 @@ $(DEB_FILE): $(BUILD)/whodunit $(DEB_INPUTS) | deb-deps
 		{ rm -f $@; echo "lintian failed"; exit 1; }
 	$(Q)echo "  built    $@ (version $(VERSION) = $$($(BUILD)/whodunit --version))"
 
-test-package: $(DEB_FILE)
-	$(Q)tests/package/run.sh $(DEB_FILE) $(BUILD)/package-cache
+test-package: $(DEB_FILE) $(BUILD)/tests/gt_client
+	$(Q)tests/package/run.sh $(DEB_FILE) $(BUILD)/package-cache $(BUILD)/tests/gt_client

@@ -120,6 +120,36 @@ check event-ancestry-exe "pid 1 node: $(echo "$ev" | jq -c '.proctree[-1]')" \
 check event-rsyslog "no port 40001 event in /var/log/syslog: $(tail -n 3 /var/log/syslog 2>&1)" \
 	wait_for 10 bash -c "grep ' whodunit\[[0-9]*\]: {' /var/log/syslog | sed 's/^.* whodunit\[[0-9]*\]: //' | jq -n -e '[inputs | select(.port == 40001)] | length > 0' >/dev/null 2>&1"
 
+# ------------------------------- a container: podman, crun, pure cgroup v2
+# An image from a tarball holding the static test client (no registry);
+# gt_client connects to the container's own loopback (refused) and waits on
+# its stdin, held open here, so the container lives while it is checked.
+# This guest's root is the initramfs, which pivot_root(2) cannot leave:
+# the runtime chroots instead (containers.conf no_pivot_root).
+ctr_port=40201
+P=(podman --storage-driver vfs)
+printf '[engine]\nno_pivot_root = true\n' >/etc/containers/containers.conf
+mkdir -p /root/img/bin && cp /usr/local/bin/gt_client /root/img/bin/gt_client
+t0=$SECONDS
+img_out=$(tar -C /root/img -c . | "${P[@]}" import - localhost/wd-test:1 2>&1)
+rm -f /root/ctr.in && mkfifo /root/ctr.in
+"${P[@]}" run -i --network none --name wd-blue --label team=blue localhost/wd-test:1 \
+	/bin/gt_client 127.0.0.1 $ctr_port </root/ctr.in >/root/ctr.out 2>&1 &
+exec 7>/root/ctr.in
+wait_for 60 bash -c 'grep -q "\"pid\"" /root/ctr.out'
+cid=$("${P[@]}" inspect --format '{{.Id}}' wd-blue 2>/dev/null)
+cpid=$("${P[@]}" inspect --format '{{.State.Pid}}' wd-blue 2>/dev/null)
+info "podman $(podman --version | awk '{print $3}'), runtime $("${P[@]}" info --format '{{.Host.OCIRuntime.Name}}' 2>/dev/null), cgroups $("${P[@]}" info --format '{{.Host.CgroupsVersion}}/{{.Host.CgroupManager}}' 2>/dev/null); image and run ready in $((SECONDS - t0)) s; container $cid pid $cpid, cgroup $(cat /proc/$cpid/cgroup 2>/dev/null); client: $(head -c 300 /root/ctr.out)"
+want=".pid == ${cpid:-0} and .container.id == \"$cid\" and .container.name == \"wd-blue\" and .container.runtime == \"podman\" and .container.labels.team == \"blue\" and (.container.image | test(\"wd-test\"))"
+check container-event "import: ${img_out:0:200}; events for port $ctr_port: $(events | jq -c "select(.port == $ctr_port) | {pid, container}" | head -n 3 | tr '\n' ' ')" \
+	wait_for 20 has_event $ctr_port "$want"
+info "container event: $(events | jq -c "select(.port == $ctr_port) | {pid, container}" | head -n 1 | head -c 600)"
+check container-host-none "a host process's event has a container" \
+	has_event 40001 '(has("container") | not)'
+exec 7>&-
+wait
+"${P[@]}" rm -f wd-blue >/dev/null 2>&1
+
 # -------------------------------------- every attach variant in the sandbox
 # Debian's kernel defaults to kernel.perf_event_paranoid=3, where (Debian
 # patch) perf_event_open needs CAP_SYS_ADMIN: kprobe and tracepoint attach

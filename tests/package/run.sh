@@ -6,7 +6,7 @@
 # (TCG, no network), and checks the unit and the SIEM forwarding there
 # (tests/package/guest.sh lists the checks).
 #
-#   tests/package/run.sh DEB [CACHE_DIR]
+#   tests/package/run.sh DEB [CACHE_DIR [GT_CLIENT]]
 #
 # Run as root from the repository root after `make deb` (`make test-package`
 # does both). CACHE_DIR (default build/package-cache) keeps the kernel
@@ -29,12 +29,13 @@ if [[ ${1:-} == -h || ${1:-} == --help || $# -lt 1 ]]; then
 fi
 DEB=$1
 CACHE_DIR=${2:-build/package-cache}
+GT_CLIENT=${3:-${GT_CLIENT:-build/tests/gt_client}}
 TIMEOUT=${WD_VM_TIMEOUT:-600}
 META=${WD_KERNEL_META:-linux-image-amd64}
 MEM=${WD_VM_MEM:-2048}
 SUITE=bookworm
 # Guest packages; changing the list rebuilds the cached root.
-INCLUDE=systemd,systemd-sysv,rsyslog,bpftool,iproute2,procps,jq
+INCLUDE=systemd,systemd-sysv,rsyslog,bpftool,iproute2,procps,jq,dbus,podman,crun,conmon,netavark
 
 t_start=$(date +%s.%N)
 VM_TAG=package-test
@@ -46,6 +47,7 @@ VM_TAG=package-test
 MIRROR=$(debian_mirror)
 [[ -n $MIRROR ]] || die "the machine's apt sources (/etc/apt/sources.list, sources.list.d/) name no Debian archive for $(host_codename): debootstrap has no mirror"
 [[ -s $DEB ]] || die "$DEB not found: run 'make deb' first"
+[[ -x $GT_CLIENT ]] || die "$GT_CLIENT not found: run 'make build/tests/gt_client' first"
 dpkg-deb -f "$DEB" Package >/dev/null 2>&1 || die "$DEB is not a Debian package"
 DEB=$(readlink -f "$DEB")
 mkdir -p "$CACHE_DIR"
@@ -105,6 +107,8 @@ ov=$RUN_DIR/overlay
 mkdir -p "$ov/root" "$ov/usr/local/sbin" "$ov/etc/systemd/system/multi-user.target.wants"
 cp "$DEB" "$ov/root/whodunit.deb"
 install -m 0755 "$here/guest.sh" "$ov/usr/local/sbin/wdpkg-test"
+mkdir -p "$ov/usr/local/bin"
+install -m 0755 "$GT_CLIENT" "$ov/usr/local/bin/gt_client"
 cat >"$ov/etc/systemd/system/wdpkg-test.service" <<'UNIT'
 [Unit]
 Description=whodunit package test (tests/package/guest.sh)
