@@ -43,7 +43,7 @@ BPF_HEADERS := $(wildcard bpf/*.h bpf/*/*.h include/*.h)
 
 .DELETE_ON_ERROR:
 
-.PHONY: all run soak test test-unit test-integration test-san test-kernels bench deps clean help \
+.PHONY: all run soak test test-unit test-integration test-san test-kernels bench deps deps-build clean help \
 	vmlinux fuzz fuzz-build fuzz-bins test-fuzz
 
 all: $(BUILD)/whodunit
@@ -60,7 +60,11 @@ help:
 	@echo "make vmlinux BTF=/path/to/btf   regenerate vmlinux/vmlinux.h from a kernel's BTF"
 	@echo "make clean"
 
+# Build and test dependencies (deps-build: building only).
 deps:
+	$(Q)scripts/deps.sh test
+
+deps-build:
 	$(Q)scripts/deps.sh
 
 $(BUILD) $(BUILD)/tests:
@@ -203,7 +207,7 @@ soak: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/loadgen
 	$(Q)BUILD=$(BUILD) $(PYTHON) tests/bench/soak.py $(SOAK_ARGS)
 
-run: deps
+run: deps-build
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/whodunit --output stdout
 

@@ -1,11 +1,19 @@
 #!/bin/sh
 # Install whodunit's build and test dependencies from Debian 12, if missing.
 set -eu
-# libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (make fuzz).
-# podman, runc: the container tests (tests/integration/test_containers.py).
+# Building: what `make` and `make run` need.
 pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-libyaml-dev libcriterion-dev pkg-config python3 python3-pytest iproute2 rsyslog
-logrotate libclang-rt-14-dev podman runc"
+libyaml-dev pkg-config"
+# `deps.sh test` adds what `make test` needs:
+# libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (make fuzz);
+# podman, runc: the container tests (tests/integration/test_containers.py; Docker
+# is unpacked there from Debian's docker.io, not installed: no daemon is left).
+case "${1:-}" in
+test | bench)
+	pkgs="$pkgs libcriterion-dev python3 python3-pytest iproute2 rsyslog logrotate
+libclang-rt-14-dev podman runc"
+	;;
+esac
 # `deps.sh bench` adds what the benchmark compares against.
 [ "${1:-}" = bench ] && pkgs="$pkgs bpftrace auditd rsyslog util-linux"
 missing=""

@@ -164,7 +164,8 @@ static void diff_enrichment(const struct wd_config *o, const struct wd_config *n
 		add(changed, "container_labels");
 	if (o->container_labels_max != n->container_labels_max ||
 	    !same_strv(o->container_bundle_dirs, o->ncontainer_bundle_dirs,
-		       n->container_bundle_dirs, n->ncontainer_bundle_dirs))
+		       n->container_bundle_dirs, n->ncontainer_bundle_dirs) ||
+	    !same_str(o->docker_data_root, n->docker_data_root))
 		add(changed, "containers");
 	if (plugins)
 		add(changed, "plugins");

@@ -94,6 +94,7 @@ struct wd_config {
 	bool dns_names;               /* dest_name on connects (DNS answers captured) */
 	uint32_t container_labels_max; /* labels in an event's container object */
 	char **container_bundle_dirs; /* OCI bundle roots; NULL: the defaults */
+	char *docker_data_root;       /* dockerd's --data-root; NULL: /var/lib/docker */
 	size_t ncontainer_bundle_dirs;
 	struct wd_probe_config tcp_connect;
 	struct wd_probe_config net_listen;

@@ -226,6 +226,21 @@ static int agent_repeat(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, voi
 	return wd_rd_each_pair(r, v, "agent.repeat_limit", repeat_pair, AGENT_CFG(arg));
 }
 
+/* docker_data_root: where dockerd keeps containers/ID/config.v2.json. */
+static int agent_docker_root(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	const char *s = NULL;
+	int err;
+
+	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
+	if (err)
+		return err;
+	if (s[0] != '/' || strlen(s) >= 256)
+		return wd_rd_fail(r, v, "docker_data_root must be an absolute path "
+				  "(shorter than 256 bytes)");
+	return wd_set_str(&AGENT_CFG(arg)->docker_data_root, s);
+}
+
 static int agent_containers(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
 	return wd_rd_scalar(k)[10] == 'l' ? wd_schema_labels_max(r, v, AGENT_CFG(arg)) :
@@ -275,6 +290,7 @@ static const struct wd_rd_key agent_keys[] = {
 	{ "repeat_limit", agent_repeat, NULL },
 	{ "container_labels_max", agent_containers, NULL },
 	{ "container_bundle_dirs", agent_containers, NULL },
+	{ "docker_data_root", agent_docker_root, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -349,6 +365,7 @@ void wd_config_free(struct wd_config *cfg)
 	free(cfg->output);
 	free(cfg->syslog_socket);
 	free(cfg->metrics_file);
+	free(cfg->docker_data_root);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

@@ -201,6 +201,7 @@ static void resolve(struct wd_containers *cs, struct wd_ctr_entry *e)
 {
 	struct wd_rt_paths p = {
 		.docker_sock = "/run/docker.sock",
+		.docker_root = cs->dirs.docker_root,
 		.podman_sock = "/run/podman/podman.sock",
 		.podman_storage = "/var/lib/containers/storage",
 		.bundle_dirs = cs->dirs.bundle_dirs,

@@ -63,6 +63,7 @@ struct wd_containers {
 	struct wd_rt_paths_store {
 		char *const *bundle_dirs;
 		size_t nbundle_dirs;
+		const char *docker_root;
 	} dirs;
 	const char *proc_root;
 	char cgroot[256];     /* the cgroup v2 mount ("" when none) */

@@ -273,6 +273,26 @@ static int from_api(struct wd_container *c, const char *sock, int timeout_ms)
 	return err;
 }
 
+/*
+ * dockerd's own record of the container first (written at create, read
+ * without its lock: the API answers a starting container's inspect only
+ * once the start is done, long after its first connect), then its API.
+ */
+static int from_docker(struct wd_container *c, const struct wd_rt_paths *p)
+{
+	char path[512];
+
+	if (p->docker_root) {
+		snprintf(path, sizeof(path), "%s/containers/%s/config.v2.json", p->docker_root,
+			 c->id);
+		if (!from_file(c, path, WD_RT_BODY_MAX, wd_rt_from_inspect)) {
+			wd_debug("containers: %.12s: docker's config.v2.json", c->id);
+			return 0;
+		}
+	}
+	return from_api(c, p->docker_sock, p->timeout_ms);
+}
+
 static int from_podman(struct wd_container *c, const struct wd_rt_paths *p)
 {
 	char path[512];
@@ -315,7 +335,7 @@ int wd_rt_resolve(struct wd_container *c, enum wd_ctr_runtime rt,
 	c->runtime = wd_ctr_runtime_name(rt);
 	switch (rt) {
 	case WD_RT_DOCKER:
-		err = from_api(c, p->docker_sock, p->timeout_ms);
+		err = from_docker(c, p);
 		break;
 	case WD_RT_PODMAN:
 		err = from_podman(c, p);

@@ -27,6 +27,7 @@
 
 struct wd_rt_paths {
 	const char *docker_sock;     /* /run/docker.sock */
+	const char *docker_root;     /* /var/lib/docker, or NULL */
 	const char *podman_sock;     /* /run/podman/podman.sock */
 	const char *podman_storage;  /* /var/lib/containers/storage */
 	char *const *bundle_dirs;    /* searched in order */

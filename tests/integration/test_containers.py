@@ -7,6 +7,7 @@ Inside `--network none` a container connects to its own loopback: the
 configs report loopback (`filters: []`); the connect is refused there,
 which the event says ("error": "ECONNREFUSED").
 """
+import glob
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import tempfile
 import time
 import uuid
 
@@ -173,6 +175,110 @@ def test_container_labels_in_the_kernel(make_agent, image):
     assert total["container_filtered"] >= 2
     assert total["filtered"] >= total["container_filtered"]
     assert total["emitted"] == len(evs)
+
+
+# (one for every build: the ASan run uses it too)
+DOCKER_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build",
+                           "docker-root")
+
+
+def _docker_root():
+    """Debian 12's docker.io and containerd unpacked under the build
+    directory, not installed: no service is enabled or left running."""
+    if os.path.exists(os.path.join(DOCKER_ROOT, "usr/sbin/dockerd")):
+        return DOCKER_ROOT
+    dl = tempfile.mkdtemp(prefix="wd-debs-")
+    try:
+        subprocess.run(["apt-get", "download", "-q", "docker.io", "containerd"], cwd=dl,
+                       check=True, capture_output=True, timeout=300)
+        tmp = DOCKER_ROOT + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for deb in sorted(os.listdir(dl)):
+            subprocess.run(["dpkg-deb", "-x", os.path.join(dl, deb), tmp], check=True)
+        os.rename(tmp, DOCKER_ROOT)
+    finally:
+        shutil.rmtree(dl, ignore_errors=True)
+    return DOCKER_ROOT
+
+
+@pytest.fixture(scope="module")
+def docker():
+    """A Docker daemon on /run/docker.sock (whodunit's path for it): the
+    host's if one runs, else a private one (no network, vfs storage) whose
+    data root the agent is told (agent.docker_data_root)."""
+    require_root()
+    root = _docker_root()
+    env = dict(os.environ, PATH="%s/usr/bin:%s/usr/sbin:%s" % (root, root, os.environ["PATH"]))
+    cli = [os.path.join(root, "usr/bin/docker")]
+    daemon, d, data_root = None, tempfile.mkdtemp(prefix="wdd-"), None
+    # what a private dockerd leaves behind: removed after unless already there
+    litter = [p for p in ("/etc/docker", "/run/docker") if not os.path.exists(p)]
+    if not os.path.exists("/run/docker.sock"):
+        data_root = d + "/data"
+        log = open(os.path.join(d, "log"), "wb")
+        daemon = subprocess.Popen(
+            [os.path.join(root, "usr/sbin/dockerd"), "--data-root", d + "/data",
+             "--exec-root", d + "/x", "--pidfile", d + "/pid", "-H", "unix:///run/docker.sock",
+             "--bridge", "none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+             "--storage-driver", "vfs"], env=env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while subprocess.run(cli + ["version"], env=env, capture_output=True).returncode:
+            assert daemon.poll() is None and time.monotonic() < deadline, \
+                "dockerd did not start: " + open(d + "/log").read()[-2000:]
+            time.sleep(0.2)
+    img = os.path.join(d, "rootfs.tar")
+    with tarfile.open(img, "w") as t:
+        t.add(GT_CLIENT, arcname="bin/gt_client")
+    ref = "whodunit-test-gt:%d" % os.getpid()
+    subprocess.run(cli + ["import", img, ref], env=env, check=True, capture_output=True)
+    yield cli, env, ref, data_root
+    subprocess.run(cli + ["rmi", "-f", ref], env=env, capture_output=True)
+    if daemon:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+        for p in litter:
+            shutil.rmtree(p, ignore_errors=True)
+        for c in glob.glob("/sys/fs/cgroup/*/docker") + glob.glob("/sys/fs/cgroup/docker"):
+            try:
+                os.rmdir(c)
+            except OSError:
+                pass
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_docker_container_identity(make_agent, docker):
+    """Docker: the same fields as podman's, on the container's first connect
+    (dockerd's config.v2.json; its API answers only once the start is done)."""
+    cli, env, ref, data_root = docker
+    agent = make_agent(CONFIG.replace("output: file:@OUT@", "output: file:@OUT@\n"
+                                      "  docker_data_root: %s" % data_root)
+                       if data_root else CONFIG).start()
+    port, name = _port(), "wd-test-%s" % uuid.uuid4().hex[:10]
+    p = subprocess.Popen(cli + ["run", "-i", "--rm", "--name", name, "--label", "team=green",
+                                "--network", "none", "--ulimit", "nofile=1024:1024", ref,
+                                "/bin/gt_client", "127.0.0.1", str(port)],
+                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        line = p.stdout.readline()
+        assert line, "container printed nothing: " + p.stderr.read().decode(errors="replace")
+        out = subprocess.run(cli + ["inspect", name], env=env, check=True,
+                             capture_output=True).stdout
+        inspect = json.loads(out)[0]
+        ev = agent.wait_event(lambda e: e["port"] == port, timeout=15,
+                              what="the container's connect")
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+    assert ev["pid"] == inspect["State"]["Pid"]
+    c = ev["container"]
+    assert (c["id"], c["runtime"], c.get("name")) == (inspect["Id"], "docker", name), \
+        (c, agent.stderr())
+    assert c["image"] == ref and c["labels"]["team"] == "green", c
+    host = host_connect()
+    hev = agent.wait_event(lambda e: e["pid"] == host.truth["pid"])
+    assert "container" not in hev
+    assert agent.stop()[0] == 0
 
 
 def _bundle(root, cid, annotations, crio):

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "container/cgroup.h"
@@ -106,6 +108,46 @@ Test(runtime, docker_inspect)
 	wd_container_clear(&c);
 	cr_assert_eq(wd_rt_from_inspect(&c, "{\"Name\":", 8), -EINVAL);
 	wd_container_clear(&c);
+}
+
+/* dockerd's containers/ID/config.v2.json first; the API is not asked then. */
+Test(runtime, docker_state_file_first)
+{
+	/* the keys of Docker 20.10's config.v2.json that matter (abridged) */
+	static const char cfg[] = "{\"StreamConfig\":{},\"State\":{\"Running\":true},"
+		"\"ID\":\"" ID "\",\"Config\":{\"Image\":\"wd-gt:1\",\"Labels\":"
+		"{\"team\":\"green\"}},\"Name\":\"/wd-green\"}";
+	char root[] = "/tmp/wd-docker-XXXXXX", path[256];
+	struct wd_rt_paths p = { .docker_sock = "/nonexistent/docker.sock", .timeout_ms = 50 };
+	struct wd_container c = { .id = ID };
+	FILE *f;
+
+	cr_assert(mkdtemp(root));
+	p.docker_root = root;
+	/* no file: the API is asked, and is not there */
+	cr_assert_lt(wd_rt_resolve(&c, WD_RT_DOCKER, &p), 0);
+	wd_container_clear(&c);
+	snprintf(path, sizeof(path), "%s/containers", root);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/containers/%s", root, ID);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/containers/%s/config.v2.json", root, ID);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs(cfg, f);
+	fclose(f);
+	cr_assert_eq(wd_rt_resolve(&c, WD_RT_DOCKER, &p), 0);
+	cr_assert_str_eq(c.runtime, "docker");
+	cr_assert_str_eq(c.name, "wd-green");
+	cr_assert_str_eq(c.image, "wd-gt:1");
+	cr_assert_str_eq(wd_container_label(&c, "team"), "green");
+	wd_container_clear(&c);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/containers/%s", root, ID);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/containers", root);
+	rmdir(path);
+	rmdir(root);
 }
 
 /* containerd's CRI plugin and CRI-O, as their bundles' config.json carry them. */
