@@ -189,8 +189,10 @@ def _docker_root():
         return DOCKER_ROOT
     dl = tempfile.mkdtemp(prefix="wd-debs-")
     try:
-        subprocess.run(["apt-get", "download", "-q", "docker.io", "containerd"], cwd=dl,
-                       check=True, capture_output=True, timeout=300)
+        get = ["apt-get", "download", "-q", "docker.io", "containerd"]
+        if subprocess.run(get, cwd=dl, capture_output=True, timeout=300).returncode:
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300)
+            subprocess.run(get, cwd=dl, check=True, capture_output=True, timeout=300)
         tmp = DOCKER_ROOT + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         for deb in sorted(os.listdir(dl)):
