@@ -10,16 +10,14 @@
 
 #include "config/config.h"
 #include "util/sha256.h"
+#include "testutil.h"
 
 static struct wd_config cfg;
 static char err[WD_ERR_LEN];
 
 static int parse(const char *text)
 {
-	wd_config_free(&cfg);
-	wd_config_init(&cfg);
-	err[0] = '\0';
-	return wd_config_parse(&cfg, "t.yaml", text, strlen(text), err, sizeof(err));
+	return tu_parse(&cfg, "t.yaml", text, err, sizeof(err));
 }
 
 static void fini(void)

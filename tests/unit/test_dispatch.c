@@ -14,6 +14,7 @@
 #include "agent/dispatch.h"
 #include "fakeproc.h"
 #include "util/file.h"
+#include "testutil.h"
 
 static struct wd_config cfg;
 static struct wd_filter_maps filters;
@@ -94,14 +95,7 @@ static int feed(void *rec, size_t size)
 /* The sink's lines so far. */
 static char *output(void)
 {
-	size_t len = 0;
-	int err = 0;
-	char *s;
-
-	wd_dispatch_finish(&d);
-	s = wd_read_file(out_path, 1 << 20, &len, NULL, &err);
-	cr_assert_not_null(s, "%s: %d", out_path, err);
-	return s;
+	return tu_output(&d, out_path);
 }
 
 static int count(const char *s, const char *needle)

@@ -17,6 +17,7 @@
 #include "dns/parse.h"
 #include "fakeproc.h"
 #include "util/file.h"
+#include "testutil.h"
 
 /* A message under construction. */
 struct msg {
@@ -510,14 +511,7 @@ static int count(const char *s, const char *needle)
 
 static char *dns_output(void)
 {
-	size_t len = 0;
-	int err = 0;
-	char *s;
-
-	wd_dispatch_finish(&d);
-	s = wd_read_file(out_path, 1 << 20, &len, NULL, &err);
-	cr_assert_not_null(s, "%s: %d", out_path, err);
-	return s;
+	return tu_output(&d, out_path);
 }
 
 Test(dns_dispatch, answer_names_the_connect, .init = dsetup, .fini = dteardown)

@@ -13,6 +13,7 @@
 #include "agent/dispatch.h"
 #include "fakeproc.h"
 #include "util/file.h"
+#include "testutil.h"
 
 static struct wd_config cfg;
 static struct wd_filter_maps filters;
@@ -140,14 +141,7 @@ static void connect_from(uint32_t pid, uint16_t port)
 
 static char *output(void)
 {
-	size_t len = 0;
-	int err = 0;
-	char *s;
-
-	wd_dispatch_finish(&d);
-	s = wd_read_file(out_path, 1 << 20, &len, NULL, &err);
-	cr_assert_not_null(s, "%s: %d", out_path, err);
-	return s;
+	return tu_output(&d, out_path);
 }
 
 Test(rules_agent, drop_counts_tag_names_and_the_kernel_gets_verdicts)
