@@ -698,6 +698,7 @@ def main():
     if args.compare:
         shutil.copy2(args.compare, os.path.join(frozen, "compared"))
         args.compare = os.path.join(frozen, "compared")
+    os.sync()  # (no writeback of earlier work may throttle the agents' writes)
     netns_up()
     listener = Listener()
     try:
