@@ -254,6 +254,15 @@ class DetachedLoad:
 REPORT_ALL = "agent:\n  output: file:@OUT@\n  repeat_limit: {window: 0}\ntcp_connect: {}\n"
 # The same for a compared build older than flood control (no repeat_limit key).
 REPORT_ALL_PLAIN = "agent:\n  output: file:@OUT@\ntcp_connect: {}\n"
+
+
+def compared_report_config(binary):
+    """REPORT_ALL if the compared build knows repeat_limit, else REPORT_ALL_PLAIN."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write(REPORT_ALL.replace("@OUT@", "/dev/null"))
+        f.flush()
+        r = subprocess.run([binary, "--check-config", "-c", f.name], capture_output=True)
+    return REPORT_ALL if r.returncode == 0 else REPORT_ALL_PLAIN
 # Every connect of the load generator dropped by a rule on its executable:
 # decided per process in the kernel once its exec is known.
 RULE_DROP_ALL = ("agent:\n  output: file:@OUT@\n  repeat_limit: {window: 0}\n"
@@ -287,9 +296,10 @@ def overhead(args, tmp, listener, results):
     if audit_ok:
         configs.append(("auditd, connect syscall rule", lambda: Auditd(tmp)))
     if args.compare:  # another build of whodunit, e.g. before a change
+        cmp_report = compared_report_config(args.compare)
         configs[6:6] = [
             ("compared binary, every connect reported",
-             lambda: Agent(tmp, REPORT_ALL_PLAIN, "report-cmp", args.compare)),
+             lambda: Agent(tmp, cmp_report, "report-cmp", args.compare)),
             ("compared binary, every connect filtered",
              lambda: Agent(tmp, FILTER_ALL, "filter-cmp", args.compare))]
     table = {}
@@ -498,7 +508,8 @@ def rsyslog_ceiling(d, target, sample, n):
 
 
 def start_once(tmp, binary, times, own):
-    a = Agent(tmp, REPORT_ALL_PLAIN if binary else REPORT_ALL, "start", binary).start()
+    a = Agent(tmp, compared_report_config(binary) if binary else REPORT_ALL, "start",
+              binary).start()
     times.append(a.ready_s * 1000)
     a.stop()
     with open(a.err) as f:
