@@ -283,6 +283,6 @@ void wd_print_agent_containers(FILE *f, const struct wd_config *cfg)
 	for (size_t i = 0; i < cfg->ncontainer_bundle_dirs; i++)
 		fprintf(f, " %s", cfg->container_bundle_dirs[i]);
 	fputc('\n', f);
-	fprintf(f, "agent.docker_data_root: %s\n",
-		cfg->docker_data_root ? cfg->docker_data_root : "/var/lib/docker (default)");
+	fprintf(f, "agent.docker_data_root: %s\n", cfg->docker_data_root ? cfg->docker_data_root :
+		"(default: data-root of /etc/docker/daemon.json, else /var/lib/docker)");
 }

@@ -64,6 +64,7 @@ struct wd_containers {
 		char *const *bundle_dirs;
 		size_t nbundle_dirs;
 		const char *docker_root;
+		char docker_root_buf[256]; /* data-root of /etc/docker/daemon.json */
 	} dirs;
 	const char *proc_root;
 	char cgroot[256];     /* the cgroup v2 mount ("" when none) */

@@ -273,6 +273,29 @@ static int from_api(struct wd_container *c, const char *sock, int timeout_ms)
 	return err;
 }
 
+int wd_rt_docker_root(const char *daemon_json, char *buf, size_t len)
+{
+	static const char *const keys[] = { "data-root", "graph" };
+	const char *s = NULL;
+	size_t n = 0;
+	struct wd_jr j;
+	int err = 0;
+	char *text = wd_read_file(daemon_json, WD_RT_BODY_MAX, &n, NULL, &err);
+
+	if (!text)
+		return err;
+	err = wd_jr_parse(&j, text, n, WD_RT_TOKENS_MAX, 0);
+	for (size_t i = 0; !err && !s && i < sizeof(keys) / sizeof(keys[0]); i++)
+		s = wd_jr_str(&j, wd_jr_get(&j, 0, keys[i]));
+	if (!err)
+		err = s && s[0] == '/' && strlen(s) < len ? 0 : -ENOENT;
+	if (!err)
+		strcpy(buf, s);
+	wd_jr_free(&j);
+	free(text);
+	return err;
+}
+
 /*
  * dockerd's own record of the container first (written at create, read
  * without its lock: the API answers a starting container's inspect only

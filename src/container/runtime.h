@@ -38,6 +38,15 @@ struct wd_rt_paths {
 /* The default bundle roots of containerd (k8s.io namespace) and CRI-O. */
 extern const char *const wd_rt_default_bundle_dirs[];
 
+#define WD_DOCKER_DAEMON_JSON "/etc/docker/daemon.json"
+
+/*
+ * dockerd's data root as its config file (daemon.json) sets it ("data-root",
+ * or the older "graph") into buf: 0, or -errno (no file, no key, not an
+ * absolute path that fits).
+ */
+int wd_rt_docker_root(const char *daemon_json, char *buf, size_t len);
+
 /* Fill c (id set) from the runtime rt. 0, or -errno (c keeps what it got). */
 int wd_rt_resolve(struct wd_container *c, enum wd_ctr_runtime rt,
 		  const struct wd_rt_paths *p);

@@ -330,7 +330,11 @@ void wd_containers_settings(struct wd_containers *cs)
 		cs->dirs.bundle_dirs = (char *const *)wd_rt_default_bundle_dirs;
 		cs->dirs.nbundle_dirs = 2;
 	}
-	cs->dirs.docker_root = cfg->docker_data_root ? cfg->docker_data_root : "/var/lib/docker";
+	cs->dirs.docker_root = cfg->docker_data_root;
+	if (!cs->dirs.docker_root)
+		cs->dirs.docker_root = wd_rt_docker_root(WD_DOCKER_DAEMON_JSON, cs->dirs.docker_root_buf,
+							 sizeof(cs->dirs.docker_root_buf)) ?
+					       "/var/lib/docker" : cs->dirs.docker_root_buf;
 	for (size_t b = 0; cs->bucket && b < cs->nbuckets; b++)
 		for (struct wd_ctr_entry *e = cs->bucket[b]; e; e = e->next) {
 			wd_ctr_rebuild_json(cs, e);

@@ -150,6 +150,37 @@ Test(runtime, docker_state_file_first)
 	rmdir(root);
 }
 
+static int docker_root_of(const char *json, char *buf, size_t len)
+{
+	char path[] = "/tmp/wd-daemon-json-XXXXXX";
+	int fd = mkstemp(path), err;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	err = wd_rt_docker_root(path, buf, len);
+	unlink(path);
+	return err;
+}
+
+/* dockerd's data root from its daemon.json, when whodunit is not told. */
+Test(runtime, docker_data_root_from_daemon_json)
+{
+	char buf[64];
+
+	cr_assert_eq(docker_root_of("{\"log-driver\":\"journald\",\"data-root\":\"/srv/docker\"}",
+				    buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "/srv/docker");
+	cr_assert_eq(docker_root_of("{\"graph\":\"/data/docker-old\"}", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "/data/docker-old");
+	cr_assert_eq(docker_root_of("{\"data-root\":\"relative\"}", buf, sizeof(buf)), -ENOENT);
+	cr_assert_eq(docker_root_of("{\"data-root\":\"/a/path/longer/than/the/buffer/we/give/it/here/x\"}",
+				    buf, 16), -ENOENT);
+	cr_assert_eq(docker_root_of("{\"debug\":true}", buf, sizeof(buf)), -ENOENT);
+	cr_assert_eq(docker_root_of("{\"data-root\":", buf, sizeof(buf)), -EINVAL);
+	cr_assert_eq(wd_rt_docker_root("/nonexistent/daemon.json", buf, sizeof(buf)), -ENOENT);
+}
+
 /* containerd's CRI plugin and CRI-O, as their bundles' config.json carry them. */
 static const char containerd_bundle[] =
 	"{\"ociVersion\":\"1.1.0\",\"process\":{\"args\":[\"/pause\"]},\"annotations\":{"
@@ -303,8 +334,10 @@ Test(plugin_config, pidtree_bcc_arguments)
 				     "      unload_on_init_exception: true\n"
 				     "      hostfiles: [/nonexistent/hosts]\n"
 				     "agent:\n  container_labels_max: 2\n"
-				     "  container_bundle_dirs: [/tmp/b]\n", err, sizeof(err)), 0,
+				     "  container_bundle_dirs: [/tmp/b]\n"
+				     "  docker_data_root: /srv/docker\n", err, sizeof(err)), 0,
 		     "%s", err);
+	cr_assert_str_eq(cfg.docker_data_root, "/srv/docker");
 	cr_assert(!cfg.tcp_connect.plug.loginuidmap);
 	cr_assert(!cfg.tcp_connect.plug.sourceipmap);
 	cr_assert_eq(cfg.tcp_connect.nplugins, 2);
@@ -329,6 +362,8 @@ Test(plugin_config, errors_name_the_place)
 		{ "net_listen:\n  plugins:\n    sourceipmap:\n      hostfiles: [/etc/hosts]\n",
 		  "w.yaml:4:7: sourceipmap supports tcp_connect only (events with a saddr), not "
 		  "net_listen" },
+		{ "agent:\n  docker_data_root: docker\n",
+		  "w.yaml:2:21: docker_data_root must be an absolute path (shorter than 256 bytes)" },
 		{ "tcp_connect:\n  plugins:\n    loginuidmap:\n      top_levl: true\n",
 		  "w.yaml:4:7: plugin loginuidmap has no argument 'top_levl'" },
 		{ "tcp_connect:\n  plugins:\n    nosuch:\n      unload_on_init_exception: true\n",
