@@ -3,9 +3,9 @@
 #
 # Kernel matrix: boots Debian's stock kernels (Debian 11, 12 and 13 by
 # default) under qemu (TCG), one after the other, with one initramfs holding
-# whodunit, gt_client and tests/kernel/guest_check.c, and checks every attach
-# variant (fentry, kprobe, tracepoint, auto), net_listen and udp_session on
-# each.
+# whodunit, gt_client and a checker (tests/kernel/guest_check.c, guest_lib.c),
+# and checks every attach variant (fentry, kprobe, tracepoint, auto),
+# net_listen and udp_session on each.
 #
 #   tests/kernel/run.sh [WHODUNIT [GT_CLIENT [CACHE_DIR]]]
 #
@@ -96,7 +96,7 @@ rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 say "building guest_check"
 gcc -O2 -Wall -Wextra -Werror -std=gnu11 -static -I"$here/../../src" -o "$RUN_DIR/guest_check" \
-	"$here/guest_check.c" "$here/../../src/util/json_read.c"
+	"$here/guest_check.c" "$here/guest_lib.c" "$here/../../src/util/json_read.c"
 
 root=$RUN_DIR/rootfs
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,root}
