@@ -395,12 +395,9 @@ int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
 	return 0;
 }
 
-int wd_loader_udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v)
+int wd_loader_map_take(struct wd_loader *l, int fd, const void *k, void *v)
 {
-	struct wd_loader *l = ctx;
-	int fd = bpf_map__fd(l->skel->maps.wd_udp_dests);
-
-	if (!l->udp_take_split) {
+	if (!l->take_split) {
 		if (!bpf_map_lookup_and_delete_elem(fd, k, v))
 			return 0;
 		if (errno == ENOENT)
@@ -409,9 +406,16 @@ int wd_loader_udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val 
 	/* (EINVAL or ENOTSUPP before 5.14) */
 	if (bpf_map_lookup_elem(fd, k, v))
 		return -ENOENT;
-	l->udp_take_split = true;
+	l->take_split = true;
 	bpf_map_delete_elem(fd, k);
 	return 0;
+}
+
+int wd_loader_udp_take(void *ctx, const struct wd_udp_key *k, struct wd_udp_val *v)
+{
+	struct wd_loader *l = ctx;
+
+	return wd_loader_map_take(l, bpf_map__fd(l->skel->maps.wd_udp_dests), k, v);
 }
 
 uint64_t wd_loader_udp_sweep(void *ctx, uint64_t before_ns)

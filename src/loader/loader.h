@@ -56,7 +56,7 @@ struct wd_loader {
 	unsigned int gen;            /* the filter generation in use */
 	uint32_t epoch;              /* filter_gen: +1 a swap, parity == gen */
 	uint32_t sets_half;          /* port sets a generation may use */
-	bool udp_take_split;         /* no lookup-and-delete on a hash (< 5.14) */
+	bool take_split;             /* no lookup-and-delete on a hash (< 5.14) */
 	bool dns_off;                /* DNS capture was asked for and refused */
 	struct wd_filter_keys keys[WD_FILTER_GENS];
 };
@@ -76,6 +76,11 @@ int wd_loader_start(struct wd_loader *l, const struct wd_loader_opts *o,
  */
 int wd_loader_set_probes(struct wd_loader *l, const struct wd_loader_opts *o,
 			 bool *unloaded, char *why, size_t whylen);
+/*
+ * Read and delete key k of hash map fd: one lookup-and-delete (5.14+), else
+ * a lookup then a delete. 0, or -ENOENT.
+ */
+int wd_loader_map_take(struct wd_loader *l, int fd, const void *k, void *v);
 /*
  * udp_session: take (read and delete) the kernel's counters of one
  * destination of a socket. 0, or -ENOENT when there are none. ctx is the

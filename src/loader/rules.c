@@ -101,19 +101,6 @@ bool wd_loader_flood_marked(void *ctx, uint32_t pid, uint64_t start_ns)
 	return !bpf_map_delete_elem(fd, &k);
 }
 
-/* Read and delete k: one lookup-and-delete (5.14+), else a lookup then a delete. */
-static int take(int fd, const struct wd_flood_key *k, struct wd_flood_val *v)
-{
-	if (!bpf_map_lookup_and_delete_elem(fd, k, v))
-		return 0;
-	if (errno == ENOENT)
-		return -ENOENT;
-	if (bpf_map_lookup_elem(fd, k, v))
-		return -ENOENT;
-	bpf_map_delete_elem(fd, k);
-	return 0;
-}
-
 int wd_loader_flood_take(void *ctx, uint32_t pid, uint64_t start_ns, wd_flood_fn fn,
 			 void *arg)
 {
@@ -131,7 +118,8 @@ int wd_loader_flood_take(void *ctx, uint32_t pid, uint64_t start_ns, wd_flood_fn
 	for (; more && steps; steps--) {
 		/* the next key first: taking k loses the place */
 		more = !bpf_map_get_next_key(fd, &k, &next);
-		if ((!pid || (k.tgid == pid && k.start_ns == start_ns)) && !take(fd, &k, &v) &&
+		if ((!pid || (k.tgid == pid && k.start_ns == start_ns)) &&
+		    !wd_loader_map_take(l, fd, &k, &v) &&
 		    v.suppressed)
 			fn(arg, &k, &v);
 		k = next;
