@@ -104,18 +104,26 @@ static int agent_ident(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void
 	return 0;
 }
 
-static int agent_socket(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+/* An absolute path shorter than max bytes into *dst (the key k's value v). */
+static int get_abs_path(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, size_t max,
+			char **dst)
 {
-	const char *s = NULL;
+	const char *key = wd_rd_scalar(k), *s = NULL;
 	int err;
 
-	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
+	err = wd_rd_get_string(r, v, key, &s);
 	if (err)
 		return err;
-	if (s[0] != '/' || strlen(s) >= 108)
-		return wd_rd_fail(r, v, "syslog_socket must be an absolute path "
-					"shorter than 108 bytes");
-	return wd_set_str(&AGENT_CFG(arg)->syslog_socket, s);
+	if (s[0] != '/')
+		return wd_rd_fail(r, v, "%s must be an absolute path", key);
+	if (strlen(s) >= max)
+		return wd_rd_fail(r, v, "%s must be shorter than %zu bytes", key, max);
+	return wd_set_str(dst, s);
+}
+
+static int agent_socket(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	return get_abs_path(r, k, v, 108, &AGENT_CFG(arg)->syslog_socket);
 }
 
 static int agent_ring(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -193,15 +201,7 @@ static int agent_dns_names(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v,
 
 static int agent_metrics(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-	const char *s = NULL;
-	int err;
-
-	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
-	if (err)
-		return err;
-	if (s[0] != '/' || strlen(s) >= 4000)
-		return wd_rd_fail(r, v, "metrics_file must be an absolute path");
-	return wd_set_str(&AGENT_CFG(arg)->metrics_file, s);
+	return get_abs_path(r, k, v, 4000, &AGENT_CFG(arg)->metrics_file);
 }
 
 static int repeat_pair(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
@@ -229,16 +229,7 @@ static int agent_repeat(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, voi
 /* docker_data_root: where dockerd keeps containers/ID/config.v2.json. */
 static int agent_docker_root(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
-	const char *s = NULL;
-	int err;
-
-	err = wd_rd_get_string(r, v, wd_rd_scalar(k), &s);
-	if (err)
-		return err;
-	if (s[0] != '/' || strlen(s) >= 256)
-		return wd_rd_fail(r, v, "docker_data_root must be an absolute path "
-				  "(shorter than 256 bytes)");
-	return wd_set_str(&AGENT_CFG(arg)->docker_data_root, s);
+	return get_abs_path(r, k, v, 256, &AGENT_CFG(arg)->docker_data_root);
 }
 
 static int agent_containers(struct wd_reader *r, yaml_node_t *k, yaml_node_t *v, void *arg)

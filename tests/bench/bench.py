@@ -511,9 +511,8 @@ def rsyslog_ceiling(d, target, sample, n):
     return {"lines": got, "seconds": last - t0, "rate": got / (last - t0)}
 
 
-def start_once(tmp, binary, times, own):
-    a = Agent(tmp, compared_report_config(binary) if binary else REPORT_ALL, "start",
-              binary).start()
+def start_once(tmp, binary, cfg, times, own):
+    a = Agent(tmp, cfg, "start", binary).start()
     times.append(a.ready_s * 1000)
     a.stop()
     with open(a.err) as f:
@@ -525,10 +524,11 @@ def start_once(tmp, binary, times, own):
 
 def startup(args, tmp, results):
     times, own, ctimes, cown = [], [], [], []
+    cmp_cfg = compared_report_config(args.compare) if args.compare else None
     for _ in range(args.starts):
-        start_once(tmp, None, times, own)
+        start_once(tmp, None, REPORT_ALL, times, own)
         if args.compare:  # interleaved with the compared binary
-            start_once(tmp, args.compare, ctimes, cown)
+            start_once(tmp, args.compare, cmp_cfg, ctimes, cown)
     results["startup_ms"] = {"median": statistics.median(times),
                              "min": min(times), "max": max(times),
                              "own_median": statistics.median(own)}

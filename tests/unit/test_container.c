@@ -363,7 +363,7 @@ Test(plugin_config, errors_name_the_place)
 		  "w.yaml:4:7: sourceipmap supports tcp_connect only (events with a saddr), not "
 		  "net_listen" },
 		{ "agent:\n  docker_data_root: docker\n",
-		  "w.yaml:2:21: docker_data_root must be an absolute path (shorter than 256 bytes)" },
+		  "w.yaml:2:21: docker_data_root must be an absolute path" },
 		{ "tcp_connect:\n  plugins:\n    loginuidmap:\n      top_levl: true\n",
 		  "w.yaml:4:7: plugin loginuidmap has no argument 'top_levl'" },
 		{ "tcp_connect:\n  plugins:\n    nosuch:\n      unload_on_init_exception: true\n",
